@@ -1,0 +1,5 @@
+"""WebSocket routes of every app, gathered in one place."""
+
+from identity.routing import websocket_urlpatterns as identity_ws
+
+websocket_urlpatterns = [*identity_ws]

@@ -1,0 +1,17 @@
+"""Test suite: `make test`. Fast hashing, mail kept in memory."""
+
+from .base import *  # noqa: F403
+from .base import IDENTITY_HMAC_KEY, env
+
+DEBUG = False
+SECRET_KEY = "test-only-not-secret"  # noqa: S105
+ALLOWED_HOSTS = ["*"]
+IDENTITY_HMAC_KEY = IDENTITY_HMAC_KEY or "test-identity-key"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True
+ACCOUNT_RATE_LIMITS = False
+# Tests decide themselves when Celery runs for real (tests marked `redis`).
+CELERY_TASK_ALWAYS_EAGER = env.bool("MEBUKU_TEST_CELERY_EAGER", default=True)

@@ -1,0 +1,20 @@
+"""One URL configuration for the whole site.
+
+Municipal pages are reached either on the municipality's own host name or under `/m/<slug>/`;
+`identity.middleware.MunicipalityMiddleware` strips that prefix and makes it the script prefix, so
+these patterns and every `reverse()` work unchanged in both modes.
+"""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from config.api import api
+
+urlpatterns = [
+    path("", include("identity.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("_allauth/", include("allauth.headless.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", api.urls),
+    path("django-admin/", admin.site.urls),
+]

@@ -1,0 +1,72 @@
+"""Reads that enforce visibility: everything here is scoped to one municipality."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from identity.models import AuditEntry, Municipality, RoleAssignment, User
+
+
+def municipalities_public() -> QuerySet[Municipality]:
+    return Municipality.objects.filter(is_active=True).order_by("code")
+
+
+def municipality_by_slug(slug: str) -> Municipality | None:
+    return municipalities_public().filter(slug=slug).first()
+
+
+def role_assignments_active(municipality: Municipality) -> QuerySet[RoleAssignment]:
+    return (
+        RoleAssignment.objects.active()
+        .filter(municipality=municipality)
+        .select_related("user", "granted_by")
+        .order_by("role", "user__email")
+    )
+
+
+def roles_of_user(user: User) -> QuerySet[RoleAssignment]:
+    return (
+        RoleAssignment.objects.active()
+        .filter(user=user, municipality__is_active=True)
+        .select_related("municipality")
+        .order_by("municipality__code", "role")
+    )
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    action: str = ""
+    actor_email: str = ""
+    target_type: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+def audit_entries(municipality: Municipality, filters: AuditFilter) -> QuerySet[AuditEntry]:
+    """Entries of one municipality only; the site chain is for the site operator (Django admin)."""
+    entries = AuditEntry.objects.filter(municipality=municipality).select_related("actor")
+    if filters.action:
+        entries = entries.filter(action__startswith=filters.action)
+    if filters.actor_email:
+        entries = entries.filter(actor__email__iexact=filters.actor_email)
+    if filters.target_type:
+        entries = entries.filter(target_type=filters.target_type)
+    tz = timezone.get_current_timezone()
+    if filters.date_from:
+        entries = entries.filter(created_at__gte=datetime.combine(filters.date_from, time.min, tz))
+    if filters.date_to:
+        entries = entries.filter(created_at__lte=datetime.combine(filters.date_to, time.max, tz))
+    return entries.order_by("-created_at", "-id")
+
+
+def audit_actions(municipality: Municipality) -> list[str]:
+    return list(
+        AuditEntry.objects.filter(municipality=municipality)
+        .values_list("action", flat=True)
+        .distinct()
+        .order_by("action")
+    )

@@ -1,0 +1,124 @@
+"""Every write of the identity app: typed, permission-checked, atomic, audited."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from identity import permissions
+from identity.audit import audit_record
+from identity.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from identity.models import Municipality, Role, RoleAssignment, User
+
+
+def _require(decision: permissions.Decision) -> None:
+    if not decision:
+        raise PermissionDenied(decision.message, code=decision.code)
+
+
+@transaction.atomic(durable=True)
+def municipality_create(
+    *, actor: User | None, slug: str, name: str, name_en: str, code: str, host: str | None = None
+) -> Municipality:
+    """Site operators add municipalities (management command or Django admin), not municipal staff."""
+    if actor is not None and not actor.is_superuser:
+        raise PermissionDenied(_("Only the site operator can add a municipality."))
+    if Municipality.objects.filter(slug=slug).exists():
+        raise Conflict(_("A municipality with this slug exists already."), code="slug_taken")
+    municipality = Municipality(slug=slug, name=name, name_en=name_en, code=code, host=host or None)
+    municipality.full_clean()
+    municipality.save(force_insert=True)
+    audit_record(
+        actor=actor,
+        municipality=municipality,
+        action="municipality.create",
+        target=municipality,
+        data={"slug": slug, "name": name, "name_en": name_en, "code": code, "host": host},
+    )
+    return municipality
+
+
+@transaction.atomic(durable=True)
+def role_grant(
+    *, actor: User | None, municipality: Municipality, email: str, role: str
+) -> RoleAssignment:
+    """Grant `role` in `municipality` to the account with `email`.
+
+    `actor=None` is the system itself (bootstrapping the first administrator from the command line).
+    """
+    if actor is not None:
+        _require(permissions.can_manage_roles(actor, municipality))
+    if role not in Role.values:
+        raise InvalidInput(_("Unknown role."), code="unknown_role")
+    user = User.objects.filter(email__iexact=email.strip(), is_active=True).first()
+    if user is None:
+        raise NotFound(_("No active account has this e-mail address."), code="user_not_found")
+    try:
+        with transaction.atomic():
+            assignment = RoleAssignment.objects.create(
+                user=user, municipality=municipality, role=role, granted_by=actor
+            )
+    except IntegrityError:
+        raise Conflict(_("This person already holds this role."), code="role_held") from None
+    audit_record(
+        actor=actor,
+        municipality=municipality,
+        action="role.grant",
+        target=assignment,
+        data={"user": user.pk, "role": role},
+    )
+    return assignment
+
+
+@transaction.atomic(durable=True)
+def role_revoke(*, actor: User | None, assignment_id: int, municipality: Municipality) -> RoleAssignment:
+    if actor is not None:
+        _require(permissions.can_manage_roles(actor, municipality))
+    # Lock the municipality first (always the same order) so two administrators revoking each
+    # other at once cannot leave it with none.
+    Municipality.objects.select_for_update().get(pk=municipality.pk)
+    assignment = (
+        RoleAssignment.objects.select_for_update()
+        .filter(pk=assignment_id, municipality=municipality)
+        .select_related("municipality", "user")
+        .first()
+    )
+    if assignment is None:
+        raise NotFound(_("No such role assignment in this municipality."))
+    if assignment.revoked_at is not None:
+        raise Conflict(_("This role was revoked already."), code="already_revoked")
+    if actor is not None:
+        _require(permissions.can_revoke_role(actor, assignment))
+    assignment.revoked_at = timezone.now()
+    assignment.revoked_by = actor
+    assignment.save(update_fields=["revoked_at", "revoked_by"])
+    audit_record(
+        actor=actor,
+        municipality=municipality,
+        action="role.revoke",
+        target=assignment,
+        data={"user": assignment.user_id, "role": assignment.role},
+    )
+    return assignment
+
+
+@transaction.atomic(durable=True)
+def profile_update(*, actor: User, display_name: str) -> User:
+    display_name = display_name.strip()
+    if len(display_name) > 60:
+        raise InvalidInput(_("The display name can be at most 60 characters."))
+    user = User.objects.select_for_update().get(pk=actor.pk)
+    old = user.display_name
+    if old == display_name:
+        return user
+    user.display_name = display_name
+    user.save(update_fields=["display_name"])
+    audit_record(
+        actor=actor,
+        municipality=None,
+        action="account.profile_update",
+        target=user,
+        data={"display_name": {"old": old, "new": display_name}},
+    )
+    return user

@@ -1,0 +1,187 @@
+"""Pages of the identity app. Thin: forms validate, services write, selectors read."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from allauth.mfa.utils import is_mfa_enabled
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from identity import permissions, selectors, services
+from identity.audit import chain_head, chain_of
+from identity.decorators import current_user, staff_view
+from identity.errors import DomainError
+from identity.exports import AUDIT_COLUMNS, csv_response
+from identity.forms import AuditFilterForm, ProfileForm, RoleGrantForm
+from identity.models import AuditEntry, Municipality, Role
+
+
+def _municipality(request: HttpRequest) -> Municipality:
+    municipality: Municipality = request.municipality  # type: ignore[attr-defined]
+    return municipality
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    if getattr(request, "municipality", None) is None:
+        return render(
+            request, "identity/root.html", {"municipalities": selectors.municipalities_public()}
+        )
+    return render(request, "identity/home.html")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account(request: HttpRequest) -> HttpResponse:
+    user = current_user(request)
+    form = ProfileForm(request.POST or None, initial={"display_name": user.display_name})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.profile_update(actor=user, display_name=form.cleaned_data["display_name"])
+        except DomainError as error:
+            form.add_error("display_name", str(error.message))
+        else:
+            messages.success(request, _("Your profile was saved."))
+            return redirect("identity:account")
+    return render(
+        request,
+        "identity/account.html",
+        {
+            "form": form,
+            "roles": selectors.roles_of_user(user),
+            "mfa_enabled": is_mfa_enabled(user),
+        },
+    )
+
+
+@staff_view(permissions.can_open_staff_dashboard)
+def staff_dashboard(request: HttpRequest) -> HttpResponse:
+    municipality = _municipality(request)
+    return render(
+        request,
+        "identity/staff/dashboard.html",
+        {
+            "role_labels": [
+                Role(role).label for role in sorted(permissions.roles_held(request.user, municipality))
+            ],
+            "can_manage_roles": permissions.can_manage_roles(request.user, municipality),
+            "can_view_audit": permissions.can_view_audit_log(request.user, municipality),
+        },
+    )
+
+
+@staff_view(permissions.can_manage_roles)
+@require_http_methods(["GET", "POST"])
+def roles(request: HttpRequest) -> HttpResponse:
+    municipality = _municipality(request)
+    form = RoleGrantForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            assignment = services.role_grant(
+                actor=current_user(request),
+                municipality=municipality,
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+            )
+        except DomainError as error:
+            form.add_error(None, str(error.message))
+        else:
+            messages.success(
+                request,
+                _("%(user)s is now %(role)s.")
+                % {"user": assignment.user.email, "role": assignment.get_role_display()},
+            )
+            return redirect("identity:roles")
+    status = 422 if form.errors else 200
+    return render(
+        request,
+        "identity/staff/roles.html",
+        {"form": form, "assignments": selectors.role_assignments_active(municipality)},
+        status=status,
+    )
+
+
+@staff_view(permissions.can_manage_roles)
+@require_POST
+def role_revoke(request: HttpRequest, assignment_id: int) -> HttpResponseBase:
+    try:
+        assignment = services.role_revoke(
+            actor=current_user(request),
+            assignment_id=assignment_id,
+            municipality=_municipality(request),
+        )
+    except DomainError as error:
+        messages.error(request, str(error.message))
+    else:
+        messages.success(
+            request,
+            _("%(user)s no longer holds the role %(role)s.")
+            % {"user": assignment.user.email, "role": assignment.get_role_display()},
+        )
+    return redirect("identity:roles")
+
+
+def _audit_filters(request: HttpRequest) -> tuple[AuditFilterForm, selectors.AuditFilter]:
+    form = AuditFilterForm(request.GET or None)
+    if form.is_bound and form.is_valid():
+        return form, selectors.AuditFilter(**form.cleaned_data)
+    return form, selectors.AuditFilter()
+
+
+@staff_view(permissions.can_view_audit_log)
+@require_GET
+def audit_log(request: HttpRequest) -> HttpResponse:
+    municipality = _municipality(request)
+    form, filters = _audit_filters(request)
+    page = Paginator(selectors.audit_entries(municipality, filters), 50).get_page(
+        request.GET.get("page")
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "identity/staff/audit.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "head": chain_head(chain_of(municipality)),
+            "actions": selectors.audit_actions(municipality),
+        },
+    )
+
+
+def _audit_rows(entries: Any) -> Iterator[list[Any]]:
+    entry: AuditEntry
+    for entry in entries.iterator(chunk_size=2000):
+        yield [
+            entry.pk,
+            entry.created_at,
+            entry.municipality.slug if entry.municipality else "",
+            entry.actor_id,
+            entry.actor.email if entry.actor else "",
+            entry.action,
+            entry.target_type,
+            entry.target_id,
+            json.dumps(entry.data, ensure_ascii=False, sort_keys=True),
+            entry.seq,
+            entry.entry_hash,
+            entry.chain_hash,
+        ]
+
+
+@staff_view(permissions.can_view_audit_log)
+@require_GET
+def audit_csv(request: HttpRequest) -> HttpResponseBase:
+    municipality = _municipality(request)
+    _form, filters = _audit_filters(request)
+    entries = selectors.audit_entries(municipality, filters).select_related("municipality")
+    return csv_response(f"audit-{municipality.slug}.csv", AUDIT_COLUMNS, _audit_rows(entries))

@@ -1,8 +1,8 @@
 """The audit log: append in the writer's transaction, seal into hash chains later, verify.
 
 Writers never touch a shared row (an INSERT only), so the log does not serialise the site. A sealer
-(Celery beat, every few seconds) gives entries whose transactions have committed their place in the
-chain of their municipality: `seq`, the previous chain hash and their own chain hash, then records a
+(Celery beat, every few seconds) gives committed entries their place in the chain of their
+municipality: `seq`, the previous chain hash and their own chain hash, then records a
 checkpoint of the head. See docs/decisions.md, "Audit log without a hot row".
 """
 
@@ -20,7 +20,6 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import connection, models, transaction
-from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from identity.models import AuditCheckpoint, AuditEntry, Municipality, User
@@ -86,8 +85,6 @@ def audit_record(
         created_at=timezone.now(),
     )
     entry.entry_hash = entry_hash(entry)
-    if _is_postgres():
-        entry.xid = RawSQL("pg_current_xact_id()::text::bigint", ())  # type: ignore[assignment]
     entry.save(force_insert=True)
     if settings.AUDIT_SEAL_AFTER_COMMIT:
         from identity.tasks import audit_seal_task
@@ -117,14 +114,13 @@ class SealRefused(Exception):
 
 @transaction.atomic
 def _seal_batch(chain: str, batch_size: int) -> int:
-    pending = AuditEntry.objects.filter(chain=chain, seq__isnull=True).order_by("id")
     if _is_postgres():
         with connection.cursor() as cursor:
             # One sealer per chain at a time; writers never take this lock.
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"audit_seal:{chain}"])
-            cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
-            (horizon,) = cursor.fetchone()  # type: ignore[misc]
-        pending = pending.filter(xid__lt=horizon)
+    # Only committed entries are visible here. One whose transaction commits later (even with a
+    # lower id) is still unsealed then and joins the chain in a later batch: never skipped.
+    pending = AuditEntry.objects.filter(chain=chain, seq__isnull=True).order_by("id")
     entries = list(pending[:batch_size])
     if not entries:
         return 0

@@ -24,7 +24,8 @@ def _lookup(field: str, value: str) -> Municipality | None:
     if hit is not None and now - hit[0] < _TTL_SECONDS:
         return hit[1]
     found = Municipality.objects.filter(is_active=True, **{field: value}).first()
-    _cache[key] = (now, found)
+    if found is not None:  # a miss is not cached, so a new municipality is served at once
+        _cache[key] = (now, found)
     return found
 
 

@@ -174,9 +174,6 @@ class AuditEntry(models.Model):
     data = models.JSONField(_("data"), default=dict, blank=True)
     created_at = models.DateTimeField(_("time"), default=timezone.now)
     entry_hash = models.CharField(max_length=64, editable=False)
-    # PostgreSQL transaction id of the writer: the sealer only seals entries whose transaction is
-    # older than every transaction still running, so no committed entry can later appear before them.
-    xid = models.BigIntegerField(null=True, blank=True, editable=False)
     seq = models.BigIntegerField(null=True, blank=True, editable=False)
     prev_hash = models.CharField(max_length=64, blank=True, editable=False)
     chain_hash = models.CharField(max_length=64, blank=True, editable=False)

@@ -66,6 +66,11 @@ def roles_held(user: User | AnonymousUser, municipality: Municipality) -> frozen
     return cache[municipality.pk]
 
 
+def forget_roles(user: User | AnonymousUser) -> None:
+    """Drop the cached roles, e.g. once a service holds the lock under which roles may have changed."""
+    user.__dict__.pop("_mebuku_roles", None)
+
+
 def staff_access(
     user: User | AnonymousUser,
     municipality: Municipality | None,

@@ -89,6 +89,7 @@ def role_revoke(*, actor: User | None, assignment_id: int, municipality: Municip
     if assignment.revoked_at is not None:
         raise Conflict(_("This role was revoked already."), code="already_revoked")
     if actor is not None:
+        permissions.forget_roles(actor)
         _require(permissions.can_revoke_role(actor, assignment))
     assignment.revoked_at = timezone.now()
     assignment.revoked_by = actor

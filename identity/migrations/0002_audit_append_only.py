@@ -22,8 +22,7 @@ BEGIN
      OR NEW.target_id IS DISTINCT FROM OLD.target_id
      OR NEW.data IS DISTINCT FROM OLD.data
      OR NEW.created_at IS DISTINCT FROM OLD.created_at
-     OR NEW.entry_hash IS DISTINCT FROM OLD.entry_hash
-     OR NEW.xid IS DISTINCT FROM OLD.xid THEN
+     OR NEW.entry_hash IS DISTINCT FROM OLD.entry_hash THEN
     RAISE EXCEPTION 'audit log is append-only: % of % refused', TG_OP, TG_TABLE_NAME;
   END IF;
   RETURN NEW;
@@ -73,12 +72,12 @@ def create(apps, schema_editor):  # type: ignore[no-untyped-def]
     vendor = schema_editor.connection.vendor
     statements = {"postgresql": [PG_FUNCTION, *PG_TRIGGERS], "sqlite": SQLITE_TRIGGERS}.get(vendor, [])
     for statement in statements:
-        schema_editor.execute(statement)
+        schema_editor.execute(statement, params=None)
 
 
 def drop(apps, schema_editor):  # type: ignore[no-untyped-def]
     for statement in DROP.get(schema_editor.connection.vendor, []):
-        schema_editor.execute(statement)
+        schema_editor.execute(statement, params=None)
 
 
 class Migration(migrations.Migration):

@@ -1,0 +1,63 @@
+"""Shared fixtures, and the rule that a test needing a real service either gets it or says why not.
+
+With MEBUKU_REQUIRE_SERVICES=1 (CI) a missing PostgreSQL, Redis or Chromium fails the test instead
+of skipping it, so CI can never pass by skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from identity.middleware import clear_cache
+
+ROOT = Path(__file__).resolve().parent.parent
+AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM = "/usr/bin/chromium"
+
+
+def _redis_available() -> str | None:
+    if not settings.REDIS_URL:
+        return "needs Redis: set REDIS_URL (CI does)"
+    import redis
+
+    try:
+        redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2).ping()
+    except redis.RedisError as error:
+        return f"needs Redis at REDIS_URL, which is unreachable: {error}"
+    return None
+
+
+def _missing_service(item: pytest.Item) -> str | None:
+    if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        return "needs PostgreSQL: set DATABASE_URL (CI does); SQLite cannot run this"
+    if item.get_closest_marker("redis"):
+        return _redis_available()
+    if item.get_closest_marker("browser"):
+        if not (Path(CHROMIUM).exists() or shutil.which("chromium")):
+            return "needs Debian's chromium (apt-get install chromium)"
+        if not AXE_JS.exists():
+            return "needs axe-core (npm ci)"
+    return None
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    reason = _missing_service(item)
+    if reason is None:
+        return
+    if os.environ.get("MEBUKU_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"required service missing in CI: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_municipality_cache() -> Iterator[None]:
+    clear_cache()
+    yield
+    clear_cache()

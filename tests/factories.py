@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from typing import Any
+
+import factory
+from allauth.account.models import EmailAddress
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.db import transaction
+
+from identity import services
+from identity.models import Municipality, RoleAssignment, User
+
+PASSWORD = "correct-horse-battery"  # noqa: S105
+
+
+class MunicipalityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Municipality
+        django_get_or_create = ("slug",)
+
+    slug = factory.Sequence(lambda n: f"town{n}")
+    name = factory.Sequence(lambda n: f"町{n}")
+    name_en = factory.Sequence(lambda n: f"Town {n}")
+    code = factory.Sequence(lambda n: f"{900000 + n:06d}")
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("email",)
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@example.jp")
+    display_name = factory.Sequence(lambda n: f"住民{n}")
+
+    @factory.post_generation
+    def password(self, create: bool, extracted: str | None, **kwargs: Any) -> None:
+        self.set_password(extracted or PASSWORD)
+        if create:
+            self.save(update_fields=["password"])
+            EmailAddress.objects.get_or_create(
+                user=self, email=self.email, defaults={"verified": True, "primary": True}
+            )
+
+
+def grant(user: User, municipality: Municipality, role: str) -> RoleAssignment:
+    return services.role_grant(actor=None, municipality=municipality, email=user.email, role=role)
+
+
+def enable_totp(user: User) -> str:
+    """Give `user` a TOTP authenticator (as allauth's activation would) and return its secret."""
+    secret = generate_totp_secret()
+    with transaction.atomic():
+        TOTP.activate(user, secret)
+    return secret
+
+
+def staff(municipality: Municipality, role: str, *, mfa: bool = True, **kwargs: Any) -> User:
+    user = UserFactory(**kwargs)
+    grant(user, municipality, role)
+    if mfa:
+        enable_totp(user)
+    return user
+

@@ -41,8 +41,8 @@ typecheck: $(STAMP)
 	$(BIN)/mypy .
 
 messages: $(STAMP)
-	$(BIN)/python manage.py makemessages -l ja -l en --ignore=.venv --ignore=node_modules --ignore=tests
-	$(BIN)/python manage.py compilemessages --ignore=.venv --ignore=node_modules
+	$(BIN)/python manage.py makemessages -l ja --ignore=.venv --ignore=node_modules --ignore=tests --ignore=voting/election --ignore=bench -v0
+	$(BIN)/python manage.py compilemessages --ignore=.venv --ignore=node_modules -v0
 
 clean:
 	rm -rf $(VENV) node_modules db.sqlite3 staticfiles

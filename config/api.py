@@ -18,7 +18,8 @@ api = NinjaAPI(
     version="1",
     description=(
         "Public record and participation API of Mebuku. Browsers use their session (with the CSRF "
-        "token); other clients sign in through allauth's headless app API (`/_allauth/app/v1/`) and "
+        "token); other clients sign in through allauth's headless app API "
+        "(`/_allauth/app/v1/`) and "
         "send the session token in the `X-Session-Token` header. Errors are JSON objects with a "
         "stable `code` and a human `message`."
     ),
@@ -29,7 +30,9 @@ api = NinjaAPI(
 api.add_router("", identity_router)
 
 
-def _error(request: HttpRequest, status: int, code: str, message: str, **extra: object) -> HttpResponse:
+def _error(
+    request: HttpRequest, status: int, code: str, message: str, **extra: object
+) -> HttpResponse:
     return api.create_response(request, {"code": code, "message": message, **extra}, status=status)
 
 
@@ -55,4 +58,7 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    return _error(request, exc.status_code, "error", str(exc))
+    code = {400: "bad_request", 403: "forbidden", 405: "method_not_allowed"}.get(
+        exc.status_code, "error"
+    )
+    return _error(request, exc.status_code, code, str(exc))

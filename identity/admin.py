@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.http import HttpRequest
 
 from identity.audit import audit_record
 from identity.models import AuditCheckpoint, AuditEntry, Municipality, RoleAssignment, User
@@ -22,7 +23,7 @@ class UserAdmin(BaseUserAdmin):
 class MunicipalityAdmin(admin.ModelAdmin):
     list_display = ("code", "slug", "name", "name_en", "host", "is_active")
 
-    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+    def save_model(self, request, obj, form, change):
         # The admin wraps this in a transaction, so the change and its audit entry commit together.
         super().save_model(request, obj, form, change)
         audit_record(
@@ -37,13 +38,13 @@ class MunicipalityAdmin(admin.ModelAdmin):
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Roles change through the staff pages and the audit log through nothing: both are audited."""
 
-    def has_add_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
 

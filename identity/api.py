@@ -4,19 +4,27 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from allauth.headless.contrib.ninja.security import x_session_token_auth
+from allauth.headless.contrib.ninja.security import XSessionTokenAuth
 from allauth.mfa.utils import is_mfa_enabled
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.security import django_auth
 
 from identity import permissions, selectors, services
 from identity.errors import PermissionDenied
 from identity.models import Municipality, Role, RoleAssignment, User
 
+
+class SessionTokenAuth(XSessionTokenAuth):
+    """allauth's headless session token; it declares no header name, which OpenAPI requires."""
+
+    openapi_in = "header"
+    openapi_name = "X-Session-Token"
+
+
 router = Router(tags=["identity"])
-AUTH = [x_session_token_auth, django_auth]
+AUTH = [SessionTokenAuth(), django_auth]
 
 
 class ErrorOut(Schema):
@@ -77,9 +85,7 @@ def municipality_list(request: HttpRequest) -> list[Municipality]:
     return list(selectors.municipalities_public())
 
 
-@router.get(
-    "/municipalities/{slug}", response={200: MunicipalityOut, 404: ErrorOut}, auth=None
-)
+@router.get("/municipalities/{slug}", response={200: MunicipalityOut, 404: ErrorOut}, auth=None)
 def municipality_detail(request: HttpRequest, slug: str) -> Municipality:
     return _municipality(slug)
 
@@ -115,17 +121,24 @@ def role_list(request: HttpRequest, slug: str) -> list[RoleOut]:
 
 @router.post(
     "/municipalities/{slug}/roles",
-    response={201: RoleOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
+    response={
+        201: RoleOut,
+        401: ErrorOut,
+        403: ErrorOut,
+        404: ErrorOut,
+        409: ErrorOut,
+        422: ErrorOut,
+    },
     auth=AUTH,
 )
-def role_grant(request: HttpRequest, slug: str, payload: RoleGrantIn) -> tuple[int, RoleOut]:
+def role_grant(request: HttpRequest, slug: str, payload: RoleGrantIn) -> Status[RoleOut]:
     assignment = services.role_grant(
         actor=_user(request),
         municipality=_municipality(slug),
         email=payload.email,
         role=payload.role.value,
     )
-    return 201, RoleOut.from_assignment(assignment)
+    return Status(201, RoleOut.from_assignment(assignment))
 
 
 @router.delete(

@@ -95,9 +95,7 @@ def audit_record(
 
 def audit_seal(*, batch_size: int = 5000) -> int:
     """Seal every committed, unsealed entry into its chain. Returns how many were sealed."""
-    chains = (
-        AuditEntry.objects.filter(seq__isnull=True).values_list("chain", flat=True).distinct()
-    )
+    chains = AuditEntry.objects.filter(seq__isnull=True).values_list("chain", flat=True).distinct()
     total = 0
     for chain in list(chains):
         while True:
@@ -130,10 +128,12 @@ def _seal_batch(chain: str, batch_size: int) -> int:
         .values_list("seq", "chain_hash")
         .first()
     )
-    seq, prev = head if head is not None else (0, GENESIS)
+    seq, prev = (head[0] or 0, head[1]) if head is not None else (0, GENESIS)
     for entry in entries:
         if entry_hash(entry) != entry.entry_hash:
-            raise SealRefused(f"audit entry {entry.pk} does not match its hash; not sealing {chain}")
+            raise SealRefused(
+                f"audit entry {entry.pk} does not match its hash; not sealing {chain}"
+            )
         seq += 1
         entry.seq = seq
         entry.prev_hash = prev
@@ -183,9 +183,7 @@ def audit_verify(chains: Iterable[str] | None = None) -> list[ChainBreak]:
 
 
 def _verify_chain(chain: str) -> Iterator[ChainBreak]:
-    checkpoints = dict(
-        AuditCheckpoint.objects.filter(chain=chain).values_list("seq", "head_hash")
-    )
+    checkpoints = dict(AuditCheckpoint.objects.filter(chain=chain).values_list("seq", "head_hash"))
     expected_seq, prev = 1, GENESIS
     sealed = AuditEntry.objects.filter(chain=chain, seq__isnull=False).order_by("seq")
     for entry in sealed.iterator(chunk_size=2000):
@@ -200,7 +198,10 @@ def _verify_chain(chain: str) -> Iterator[ChainBreak]:
             return
         if entry.prev_hash != prev:
             yield ChainBreak(
-                chain, entry.pk, entry.seq, "does not link to the entry before it (moved or removed)"
+                chain,
+                entry.pk,
+                entry.seq,
+                "does not link to the entry before it (moved or removed)",
             )
             return
         if link_hash(prev, entry.entry_hash) != entry.chain_hash:

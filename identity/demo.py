@@ -24,17 +24,35 @@ STAFF = [
 ]
 
 RESIDENT_NAMES = [
-    "佐藤 花子", "鈴木 一郎", "高橋 美咲", "田中 健", "伊藤 さくら", "渡辺 大輔", "山本 陽子",
-    "中村 翔", "小林 由美", "加藤 誠", "吉田 愛", "山田 太郎", "佐々木 恵", "山口 拓也",
-    "松本 彩", "井上 修", "木村 優子", "林 浩二", "斎藤 真由美", "清水 進",
+    "佐藤 花子",
+    "鈴木 一郎",
+    "高橋 美咲",
+    "田中 健",
+    "伊藤 さくら",
+    "渡辺 大輔",
+    "山本 陽子",
+    "中村 翔",
+    "小林 由美",
+    "加藤 誠",
+    "吉田 愛",
+    "山田 太郎",
+    "佐々木 恵",
+    "山口 拓也",
+    "松本 彩",
+    "井上 修",
+    "木村 優子",
+    "林 浩二",
+    "斎藤 真由美",
+    "清水 進",
 ]
 
 
 def _account(email: str, display_name: str, *, superuser: bool = False) -> User:
     user = User.objects.filter(email=email).first()
     if user is None:
-        user = User(email=email, display_name=display_name, is_superuser=superuser,
-                    is_staff=superuser)
+        user = User(
+            email=email, display_name=display_name, is_superuser=superuser, is_staff=superuser
+        )
         user.set_password(DEMO_PASSWORD)
         user.save()
     EmailAddress.objects.get_or_create(

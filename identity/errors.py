@@ -1,4 +1,5 @@
-"""Domain errors: services raise them with a stable code; views and the API map them to responses."""
+"""Domain errors: services raise them with a stable code; views and the API map them to
+responses."""
 
 from __future__ import annotations
 

@@ -54,7 +54,9 @@ class MunicipalityMiddleware:
             raise Http404("No such municipality")
         if match["rest"] is None:
             query = request.META.get("QUERY_STRING", "")
-            return HttpResponsePermanentRedirect(request.path + "/" + (f"?{query}" if query else ""))
+            return HttpResponsePermanentRedirect(
+                request.path + "/" + (f"?{query}" if query else "")
+            )
         request.municipality = municipality  # type: ignore[attr-defined]
         outer = get_script_prefix()
         request.path_info = match["rest"]

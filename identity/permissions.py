@@ -1,5 +1,5 @@
-"""Permission predicates. Each returns a Decision with a stable reason code, so a page or the API can
-say *why* something is refused; nothing else in the project decides access on its own."""
+"""Permission predicates. Each returns a Decision with a stable reason code, so a page or the
+API can say *why* something is refused; nothing else in the project decides access on its own."""
 
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ def roles_held(user: User | AnonymousUser, municipality: Municipality) -> frozen
 
 
 def forget_roles(user: User | AnonymousUser) -> None:
-    """Drop the cached roles, e.g. once a service holds the lock under which roles may have changed."""
+    """Drop the cached roles, e.g. once a service holds the lock under which they may change."""
     user.__dict__.pop("_mebuku_roles", None)
 
 
@@ -90,7 +90,9 @@ def staff_access(
     return ALLOW
 
 
-def can_open_staff_dashboard(user: User | AnonymousUser, municipality: Municipality | None) -> Decision:
+def can_open_staff_dashboard(
+    user: User | AnonymousUser, municipality: Municipality | None
+) -> Decision:
     return staff_access(user, municipality)
 
 
@@ -102,9 +104,7 @@ def can_view_audit_log(user: User | AnonymousUser, municipality: Municipality | 
     return staff_access(user, municipality, {Role.ADMINISTRATOR})
 
 
-def can_revoke_role(
-    user: User | AnonymousUser, assignment: RoleAssignment
-) -> Decision:
+def can_revoke_role(user: User | AnonymousUser, assignment: RoleAssignment) -> Decision:
     decision = can_manage_roles(user, assignment.municipality)
     if not decision:
         return decision

@@ -21,7 +21,7 @@ def _require(decision: permissions.Decision) -> None:
 def municipality_create(
     *, actor: User | None, slug: str, name: str, name_en: str, code: str, host: str | None = None
 ) -> Municipality:
-    """Site operators add municipalities (management command or Django admin), not municipal staff."""
+    """Site operators add municipalities (command line or Django admin), not municipal staff."""
     if actor is not None and not actor.is_superuser:
         raise PermissionDenied(_("Only the site operator can add a municipality."))
     if Municipality.objects.filter(slug=slug).exists():
@@ -72,7 +72,9 @@ def role_grant(
 
 
 @transaction.atomic(durable=True)
-def role_revoke(*, actor: User | None, assignment_id: int, municipality: Municipality) -> RoleAssignment:
+def role_revoke(
+    *, actor: User | None, assignment_id: int, municipality: Municipality
+) -> RoleAssignment:
     if actor is not None:
         _require(permissions.can_manage_roles(actor, municipality))
     # Lock the municipality first (always the same order) so two administrators revoking each

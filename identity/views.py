@@ -70,7 +70,8 @@ def staff_dashboard(request: HttpRequest) -> HttpResponse:
         "identity/staff/dashboard.html",
         {
             "role_labels": [
-                Role(role).label for role in sorted(permissions.roles_held(request.user, municipality))
+                Role(role).label
+                for role in sorted(permissions.roles_held(request.user, municipality))
             ],
             "can_manage_roles": permissions.can_manage_roles(request.user, municipality),
             "can_view_audit": permissions.can_view_audit_log(request.user, municipality),

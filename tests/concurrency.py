@@ -19,7 +19,7 @@ def run_concurrently(work: Callable[[int], T], workers: int) -> list[T | BaseExc
         try:
             barrier.wait(timeout=10)
             results[index] = work(index)
-        except BaseException as error:  # noqa: BLE001 - the caller inspects every outcome
+        except BaseException as error:
             results[index] = error
         finally:
             connection.close()

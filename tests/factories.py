@@ -10,10 +10,10 @@ from django.db import transaction
 from identity import services
 from identity.models import Municipality, RoleAssignment, User
 
-PASSWORD = "correct-horse-battery"  # noqa: S105
+PASSWORD = "correct-horse-battery"
 
 
-class MunicipalityFactory(factory.django.DjangoModelFactory):
+class MunicipalityFactory(factory.django.DjangoModelFactory[Municipality]):
     class Meta:
         model = Municipality
         django_get_or_create = ("slug",)
@@ -24,7 +24,7 @@ class MunicipalityFactory(factory.django.DjangoModelFactory):
     code = factory.Sequence(lambda n: f"{900000 + n:06d}")
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
         django_get_or_create = ("email",)
@@ -61,4 +61,3 @@ def staff(municipality: Municipality, role: str, *, mfa: bool = True, **kwargs: 
     if mfa:
         enable_totp(user)
     return user
-

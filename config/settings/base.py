@@ -164,8 +164,8 @@ EMAIL_BACKEND = env.str(
     "DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
 )
 
-# Keyed hashes of identity keys and voter aliases (identity issue) use this secret, never SECRET_KEY,
-# so rotating sessions does not orphan verifications.
+# Keyed hashes of identity keys and voter aliases (identity issue) use this secret, never
+# SECRET_KEY, so rotating sessions does not orphan verifications.
 IDENTITY_HMAC_KEY: str = env.str("MEBUKU_IDENTITY_HMAC_KEY", default="")
 
 SESSION_COOKIE_HTTPONLY = True
@@ -179,6 +179,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
+    "loggers": {"celery": {"level": "WARNING"}},
 }
 
 # Without a worker and beat (the embedded default) the audit log is sealed right after each commit;

@@ -12,6 +12,8 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True
-ACCOUNT_RATE_LIMITS = False
+ACCOUNT_RATE_LIMITS = {}  # no rate limits in tests
 # Tests decide themselves when Celery runs for real (tests marked `redis`).
 CELERY_TASK_ALWAYS_EAGER = env.bool("MEBUKU_TEST_CELERY_EAGER", default=True)
+# Threads in race tests and the Celery test worker must not keep connections to the test database.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

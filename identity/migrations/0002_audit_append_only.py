@@ -1,7 +1,8 @@
 """The database itself refuses to change or delete audit entries and checkpoints.
 
 The only update allowed is the sealer filling seq/prev_hash/chain_hash of an unsealed entry. The
-hash chain still detects tampering by someone who can bypass triggers (a superuser).
+hash chain still detects tampering by someone who can bypass triggers (the table owner). PostgreSQL
+only: production runs on it, and the embedded SQLite default is for trying the site out.
 """
 
 from django.db import migrations
@@ -37,40 +38,18 @@ PG_TRIGGERS = [
     "ON identity_auditcheckpoint FOR EACH ROW EXECUTE FUNCTION identity_audit_append_only()",
 ]
 
-SQLITE_TRIGGERS = [
-    """CREATE TRIGGER identity_auditentry_no_delete BEFORE DELETE ON identity_auditentry
-       BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END""",
-    """CREATE TRIGGER identity_auditentry_no_update BEFORE UPDATE ON identity_auditentry
-       WHEN OLD.seq IS NOT NULL OR NEW.id IS NOT OLD.id OR NEW.chain IS NOT OLD.chain
-         OR NEW.municipality_id IS NOT OLD.municipality_id OR NEW.actor_id IS NOT OLD.actor_id
-         OR NEW.action IS NOT OLD.action OR NEW.target_type IS NOT OLD.target_type
-         OR NEW.target_id IS NOT OLD.target_id OR NEW.data IS NOT OLD.data
-         OR NEW.created_at IS NOT OLD.created_at OR NEW.entry_hash IS NOT OLD.entry_hash
-       BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END""",
-    """CREATE TRIGGER identity_auditcheckpoint_no_delete BEFORE DELETE ON identity_auditcheckpoint
-       BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END""",
-    """CREATE TRIGGER identity_auditcheckpoint_no_update BEFORE UPDATE ON identity_auditcheckpoint
-       BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END""",
-]
-
 DROP = {
     "postgresql": [
         "DROP TRIGGER IF EXISTS identity_auditentry_append_only ON identity_auditentry",
         "DROP TRIGGER IF EXISTS identity_auditcheckpoint_append_only ON identity_auditcheckpoint",
         "DROP FUNCTION IF EXISTS identity_audit_append_only()",
     ],
-    "sqlite": [
-        "DROP TRIGGER IF EXISTS identity_auditentry_no_delete",
-        "DROP TRIGGER IF EXISTS identity_auditentry_no_update",
-        "DROP TRIGGER IF EXISTS identity_auditcheckpoint_no_delete",
-        "DROP TRIGGER IF EXISTS identity_auditcheckpoint_no_update",
-    ],
 }
 
 
 def create(apps, schema_editor):  # type: ignore[no-untyped-def]
     vendor = schema_editor.connection.vendor
-    statements = {"postgresql": [PG_FUNCTION, *PG_TRIGGERS], "sqlite": SQLITE_TRIGGERS}.get(vendor, [])
+    statements = {"postgresql": [PG_FUNCTION, *PG_TRIGGERS]}.get(vendor, [])
     for statement in statements:
         schema_editor.execute(statement, params=None)
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -46,7 +48,7 @@ def test_seal_links_entries_into_a_chain_per_municipality(
     for municipality in (maebashi, kamakura):
         chain = list(AuditEntry.objects.filter(chain=chain_of(municipality)).order_by("seq"))
         assert [e.seq for e in chain] == list(range(1, len(chain) + 1))
-        for before, after in zip(chain, chain[1:], strict=False):
+        for before, after in pairwise(chain):
             assert after.prev_hash == before.chain_hash
         head = AuditCheckpoint.objects.filter(chain=chain_of(municipality)).order_by("-seq").first()
         assert head is not None and head.head_hash == chain[-1].chain_hash
@@ -65,6 +67,7 @@ def test_seal_is_idempotent_and_extends_the_chain(maebashi: Municipality) -> Non
     assert audit_verify() == []
 
 
+@pytest.mark.postgres
 def test_database_refuses_edits_and_deletes(maebashi: Municipality) -> None:
     entry = _record(maebashi, None, 1)[0]
     audit_seal()
@@ -97,7 +100,9 @@ def test_edit_with_recomputed_entry_hash_breaks_the_link(maebashi: Municipality)
     forged = entries[1]
     forged.data = {"i": 42}
     with triggers_disabled():
-        AuditEntry.objects.filter(pk=forged.pk).update(data=forged.data, entry_hash=entry_hash(forged))
+        AuditEntry.objects.filter(pk=forged.pk).update(
+            data=forged.data, entry_hash=entry_hash(forged)
+        )
     breaks = audit_verify()
     assert [b.entry_id for b in breaks] == [forged.pk]
 

@@ -6,7 +6,9 @@ from django.utils.module_loading import import_string
 
 
 class Command(BaseCommand):
-    help = "Create or complete the demo data (idempotent): every app's seeder in MEBUKU_DEMO_SEEDERS."
+    help = (
+        "Create or complete the demo data (idempotent): every app's seeder in MEBUKU_DEMO_SEEDERS."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         for dotted in settings.MEBUKU_DEMO_SEEDERS:

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={"PATH": os.environ["PATH"], **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+PRODUCTION = {
+    "DJANGO_SETTINGS_MODULE": "config.settings.production",
+    "DJANGO_SECRET_KEY": "x" * 64 + "production-like-secret-for-the-check",
+    "MEBUKU_IDENTITY_HMAC_KEY": "identity-secret",
+    "DJANGO_ALLOWED_HOSTS": "participate.example.jp",
+}
+
+
+def test_production_settings_pass_check_deploy() -> None:
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_production_has_no_default_secret() -> None:
+    env = {k: v for k, v in PRODUCTION.items() if k != "DJANGO_SECRET_KEY"}
+    result = _manage("check", env=env)
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_services_follow_the_environment() -> None:
+    """Embedded defaults without DATABASE_URL/REDIS_URL; the real services when they are set."""
+    engine = settings.DATABASES["default"]["ENGINE"]
+    layer = settings.CHANNEL_LAYERS["default"]["BACKEND"]
+    if os.environ.get("DATABASE_URL"):
+        assert engine == "django.db.backends.postgresql"
+    else:
+        assert engine == "django.db.backends.sqlite3"
+    if os.environ.get("REDIS_URL"):
+        assert layer.startswith("channels_redis")
+        assert settings.CELERY_BROKER_URL.startswith("redis://")
+    else:
+        assert layer.endswith("InMemoryChannelLayer")
+        assert settings.CELERY_BROKER_URL == "memory://"

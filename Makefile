@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml package.json
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[dev]"
 	if command -v npm >/dev/null; then npm ci --no-audit --no-fund --silent; fi
+	if command -v npm >/dev/null; then npm ci --prefix tests/oidc --no-audit --no-fund --silent; fi
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -41,7 +42,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy .
 
 messages: $(STAMP)
-	$(BIN)/python manage.py makemessages -l ja --ignore=.venv --ignore=node_modules --ignore=tests --ignore=voting/election --ignore=bench -v0
+	$(BIN)/python manage.py makemessages -l ja --no-location --no-obsolete --ignore=.venv --ignore=node_modules --ignore=tests --ignore=voting/election --ignore=bench -v0
 	$(BIN)/python manage.py compilemessages --ignore=.venv --ignore=node_modules -v0
 
 clean:

@@ -12,6 +12,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from identity.api import router as identity_router
 from identity.errors import DomainError
+from proposals.api import router as proposals_router
 
 api = NinjaAPI(
     title="Mebuku API",
@@ -28,6 +29,7 @@ api = NinjaAPI(
     openapi_url="/openapi.json",
 )
 api.add_router("", identity_router)
+api.add_router("", proposals_router)
 
 
 def _error(

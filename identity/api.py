@@ -1,19 +1,24 @@
-"""API endpoints: municipalities, the current user, roles."""
+"""API endpoints: municipalities, the current user, roles, and the current person's verification
+and eligibility."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from allauth.headless.contrib.ninja.security import XSessionTokenAuth
 from allauth.mfa.utils import is_mfa_enabled
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Field, Router, Schema, Status
+from django.utils import timezone
+from ninja import Field, Query, Router, Schema, Status
 from ninja.security import django_auth
+from pydantic import field_validator
 
 from identity import permissions, selectors, services
+from identity.eligibility import EligibilityRule, eligibility
 from identity.errors import PermissionDenied
-from identity.models import Municipality, Role, RoleAssignment, User
+from identity.models import Municipality, Role, RoleAssignment, User, VerificationMethod
+from identity.views.verification import StatusName, verification_status
 
 
 class SessionTokenAuth(XSessionTokenAuth):
@@ -151,3 +156,92 @@ def role_revoke(request: HttpRequest, slug: str, assignment_id: int) -> RoleOut:
         actor=_user(request), assignment_id=assignment_id, municipality=_municipality(slug)
     )
     return RoleOut.from_assignment(assignment)
+
+
+class VerificationOut(Schema):
+    """The person's standing; never their name, address or birthdate."""
+
+    status: StatusName
+    method: str = Field(description="`oidc`, `register`, `counter`, or empty when none.")
+    verified_at: datetime | None
+    expires_at: datetime | None
+
+
+class EligibilityQuery(Schema):
+    min_age: int = Field(
+        18, ge=0, le=130, description="Minimum age on the day of the act; 0: none."
+    )
+    methods: str = Field(
+        "",
+        max_length=100,
+        description="Comma-separated accepted methods (`oidc,register,counter`); empty: all.",
+    )
+    register_date: date | None = Field(
+        None, description="Must have been resident on this date (YYYY-MM-DD)."
+    )
+    residence_required: bool = True
+
+    @field_validator("methods")
+    @classmethod
+    def _known_methods(cls, value: str) -> str:
+        names = [name.strip() for name in value.split(",") if name.strip()]
+        unknown = sorted(set(names) - set(VerificationMethod.values))
+        if unknown:
+            raise ValueError(
+                f"unknown verification method(s) {', '.join(unknown)}; "
+                f"use {', '.join(VerificationMethod.values)}"
+            )
+        return ",".join(names)
+
+    def rule(self) -> EligibilityRule:
+        methods = self.methods.split(",") if self.methods else VerificationMethod.values
+        return EligibilityRule(
+            min_age=self.min_age or None,
+            residence_required=self.residence_required,
+            methods=frozenset(methods),
+            register_date=self.register_date,
+        )
+
+
+class EligibilityOut(Schema):
+    allowed: bool
+    code: str = Field(description="Stable reason, e.g. `eligible`, `under_age`, `not_verified`.")
+    message: str
+    age_bracket: str = Field(description="e.g. `30-39`; empty unless allowed.")
+    method: str
+
+
+@router.get(
+    "/municipalities/{slug}/verification",
+    response={200: VerificationOut, 401: ErrorOut, 404: ErrorOut},
+    auth=AUTH,
+)
+def my_verification(request: HttpRequest, slug: str) -> VerificationOut:
+    """The signed-in person's verification in this municipality."""
+    standing = verification_status(_user(request), _municipality(slug))
+    current = standing.current
+    return VerificationOut(
+        status=standing.status,
+        method=current.method if current else "",
+        verified_at=current.verified_at if current else None,
+        expires_at=current.expires_at if current else None,
+    )
+
+
+@router.get(
+    "/municipalities/{slug}/eligibility",
+    response={200: EligibilityOut, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    auth=AUTH,
+)
+def my_eligibility(
+    request: HttpRequest, slug: str, params: Query[EligibilityQuery]
+) -> EligibilityOut:
+    """May the signed-in person take part, now, in an act with this rule?"""
+    decision = eligibility(_user(request), _municipality(slug), timezone.now(), params.rule())
+    return EligibilityOut(
+        allowed=decision.allowed,
+        code=decision.code,
+        message=str(decision.message),
+        age_bracket=decision.age_bracket,
+        method=decision.method,
+    )

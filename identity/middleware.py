@@ -24,7 +24,10 @@ def _lookup(field: str, value: str) -> Municipality | None:
     if hit is not None and now - hit[0] < _TTL_SECONDS:
         return hit[1]
     found = Municipality.objects.filter(is_active=True, **{field: value}).first()
-    if found is not None:  # a miss is not cached, so a new municipality is served at once
+    # Cache a slug only when found, so a new municipality is served at once under /m/<slug>/. A
+    # host that is no municipality's (the main site, the API host) is asked about on every request,
+    # so its miss is cached too; a municipality given a new host is served on it within the TTL.
+    if found is not None or field == "host":
         _cache[key] = (now, found)
     return found
 

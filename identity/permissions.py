@@ -11,7 +11,8 @@ from django.contrib.auth.models import AnonymousUser
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from identity.models import Municipality, Role, RoleAssignment, User
+from identity.errors import PermissionDenied
+from identity.models import Municipality, Role, RoleAssignment, User, Verification
 
 REASONS: dict[str, Promise] = {
     "ok": _("Allowed."),
@@ -42,6 +43,12 @@ class Decision:
 
 
 ALLOW = Decision(True)
+
+
+def require(decision: Decision) -> None:
+    """Turn a refusal into the domain error services raise."""
+    if not decision:
+        raise PermissionDenied(decision.message, code=decision.code)
 
 
 def deny(code: str) -> Decision:
@@ -115,3 +122,23 @@ def can_revoke_role(user: User | AnonymousUser, assignment: RoleAssignment) -> D
         if admins.count() <= 1:
             return deny("last_administrator")
     return ALLOW
+
+
+def can_verify_at_counter(
+    user: User | AnonymousUser, municipality: Municipality | None
+) -> Decision:
+    return staff_access(user, municipality, {Role.COUNTER_CLERK, Role.ADMINISTRATOR})
+
+
+def can_manage_register(user: User | AnonymousUser, municipality: Municipality | None) -> Decision:
+    return staff_access(user, municipality, {Role.ADMINISTRATOR, Role.ELECTION_OFFICE})
+
+
+def can_manage_identity_provider(
+    user: User | AnonymousUser, municipality: Municipality | None
+) -> Decision:
+    return staff_access(user, municipality, {Role.ADMINISTRATOR})
+
+
+def can_revoke_verification(user: User | AnonymousUser, verification: Verification) -> Decision:
+    return can_verify_at_counter(user, verification.municipality)

@@ -8,7 +8,7 @@ from datetime import date, datetime, time
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from identity.models import AuditEntry, Municipality, RoleAssignment, User
+from identity.models import AuditEntry, Municipality, RoleAssignment, User, Verification
 
 
 def municipalities_public() -> QuerySet[Municipality]:
@@ -70,3 +70,19 @@ def audit_actions(municipality: Municipality) -> list[str]:
         .distinct()
         .order_by("action")
     )
+
+
+@dataclass(frozen=True)
+class PersonRecord:
+    name: str
+    birth_date: date
+    address: str
+
+
+def people_of_verifications(verification_ids: list[int]) -> dict[int, PersonRecord]:
+    """Personal data for authorised, audited staff lists (e.g. the signatory list): the only way
+    other apps reach names, birthdates and addresses."""
+    rows = Verification.objects.filter(pk__in=verification_ids).values_list(
+        "pk", "legal_name", "birth_date", "address"
+    )
+    return {pk: PersonRecord(name, birth, address) for pk, name, birth, address in rows}

@@ -1,15 +1,33 @@
 from django.urls import path
 
-from identity import views
+from identity.views import counter, pages, verification
+from identity.views import oidc as oidc_views
+from identity.views import register as register_views
 
 app_name = "identity"
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("account/", views.account, name="account"),
-    path("staff/", views.staff_dashboard, name="staff"),
-    path("staff/roles/", views.roles, name="roles"),
-    path("staff/roles/<int:assignment_id>/revoke/", views.role_revoke, name="role_revoke"),
-    path("staff/audit/", views.audit_log, name="audit"),
-    path("staff/audit.csv", views.audit_csv, name="audit_csv"),
+    path("", pages.home, name="home"),
+    path("account/", pages.account, name="account"),
+    path("staff/", pages.staff_dashboard, name="staff"),
+    path("staff/roles/", pages.roles, name="roles"),
+    path("staff/roles/<int:assignment_id>/revoke/", pages.role_revoke, name="role_revoke"),
+    path("staff/audit/", pages.audit_log, name="audit"),
+    path("staff/audit.csv", pages.audit_csv, name="audit_csv"),
+    path("staff/register/", register_views.register_import, name="register_import"),
+    path("verify/register/", register_views.register_match, name="verify_register"),
+    path("verify/oidc/", oidc_views.verify, name="oidc_verify"),
+    path("verify/oidc/done/", oidc_views.verify_done, name="oidc_done"),
+    path("staff/identity-provider/", oidc_views.identity_provider, name="identity_provider"),
+    path("verification/", verification.my_verification, name="my_verification"),
+    path("staff/counter/", counter.search, name="counter"),
+    path("staff/counter/new/", counter.account_create, name="counter_account_create"),
+    path("staff/counter/people/<int:user_id>/", counter.person, name="counter_person"),
+    path("staff/counter/people/<int:user_id>/verify/", counter.verify, name="counter_verify"),
+    path("staff/counter/people/<int:user_id>/letter/", counter.letter, name="counter_letter"),
+    path(
+        "staff/counter/verifications/<int:verification_id>/revoke/",
+        counter.revoke,
+        name="counter_revoke",
+    ),
 ]

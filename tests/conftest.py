@@ -61,3 +61,15 @@ def _fresh_municipality_cache() -> Iterator[None]:
     clear_cache()
     yield
     clear_cache()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests last: Playwright's sync API keeps an event loop running in the main thread
+    for the rest of the session, which async tests (Channels consumers) cannot share."""
+    browser_dir = Path(__file__).resolve().parent / "browser"
+    items.sort(
+        key=lambda item: (
+            item.get_closest_marker("browser") is not None
+            or browser_dir in item.path.resolve().parents
+        )
+    )

@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "allauth.headless",
     "ninja",
     "identity",
+    "proposals",
 ]
 
 MIDDLEWARE = [
@@ -83,7 +84,9 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # channels_redis waits up to 5 s in BZPOPMIN; redis-py 8 also times reads out after 5 s
+            # by default, which killed idle consumers. Reads may take longer than the wait.
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 15}]},
         }
     }
     CACHES = {
@@ -106,6 +109,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "audit-seal": {"task": "identity.tasks.audit_seal_task", "schedule": schedule(5.0)},
+    "proposals-close-due": {
+        "task": "proposals.tasks.close_due_collections",
+        "schedule": schedule(60.0),
+    },
 }
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -158,6 +165,13 @@ SOCIALACCOUNT_ONLY = False
 HEADLESS_ONLY = False
 HEADLESS_CLIENTS = ("app",)
 HEADLESS_FRONTEND_URLS: dict[str, str] = {}
+# Residents verify through their municipality's OpenID Connect provider (identity.oidc): one
+# hidden allauth app per municipality, set up on /staff/identity-provider/. Tokens are not kept.
+SOCIALACCOUNT_ADAPTER = "identity.oidc.SocialAccountAdapter"
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {"SCOPE": ["openid", "profile", "address"], "OAUTH_PKCE_ENABLED": True},
+}
+SOCIALACCOUNT_STORE_TOKENS = False
 
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="Mebuku <noreply@localhost>")
 EMAIL_BACKEND = env.str(
@@ -188,4 +202,8 @@ AUDIT_SEAL_AFTER_COMMIT = not REDIS_URL
 
 # Each app adds its demo seeder here (run in order by `manage.py seed_demo`), so identity/ needs to
 # know nothing of the apps built on it.
-MEBUKU_DEMO_SEEDERS = ["identity.demo.seed"]
+MEBUKU_DEMO_SEEDERS = ["identity.demo.seed", "proposals.demo.seed"]
+
+# Password links (e-mailed resets and the counter's printed letters) work for 7 days: long enough
+# for a letter taken home, and each link stops working once used.
+PASSWORD_RESET_TIMEOUT = 7 * 24 * 3600

@@ -12,6 +12,16 @@
         region.textContent = region.dataset.message;
         region.classList.add("live-notice-active");
       }
+      if (data.type === "proposal.signature_count") {
+        var count = region.querySelector("[data-count]");
+        var progress = region.querySelector("[data-progress]");
+        if (count) count.textContent = Number(data.count).toLocaleString();
+        if (progress && data.threshold) {
+          progress.setAttribute("aria-valuenow", data.count);
+          var bar = progress.querySelector(".progress-bar");
+          if (bar) bar.style.width = Math.min(100, Math.round(100 * data.count / data.threshold)) + "%";
+        }
+      }
     });
   });
 })();

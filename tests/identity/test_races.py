@@ -85,3 +85,31 @@ def test_two_administrators_revoking_each_other_leave_one() -> None:
         .count()
         == 1
     )
+
+
+def test_two_accounts_verifying_as_the_same_person_at_once_give_one_verification() -> None:
+    from datetime import date
+
+    from identity.keys import PersonFacts
+    from identity.models import Verification
+
+    municipality = MunicipalityFactory()
+    clerks = [staff(municipality, Role.COUNTER_CLERK) for _ in range(2)]
+    accounts = [UserFactory() for _ in range(6)]
+    person = PersonFacts("前橋 太郎", date(1970, 4, 1), "大手町二丁目12番1号")
+
+    def work(index: int) -> object:
+        return services.verification_by_counter(
+            actor=clerks[index % 2],
+            municipality=municipality,
+            user=accounts[index],
+            person=person,
+            document_type="my_number_card",
+        )
+
+    outcomes = run_concurrently(work, len(accounts))
+    refused = [o for o in outcomes if isinstance(o, Conflict)]
+    assert len(refused) == len(accounts) - 1, outcomes
+    assert {o.code for o in refused} == {"identity_in_use"}
+    assert Verification.objects.active().filter(municipality=municipality).count() == 1
+    assert AuditEntry.objects.filter(action="verification.create").count() == 1

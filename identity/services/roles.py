@@ -1,4 +1,4 @@
-"""Every write of the identity app: typed, permission-checked, atomic, audited."""
+"""Municipalities, roles and profiles."""
 
 from __future__ import annotations
 
@@ -10,11 +10,6 @@ from identity import permissions
 from identity.audit import audit_record
 from identity.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from identity.models import Municipality, Role, RoleAssignment, User
-
-
-def _require(decision: permissions.Decision) -> None:
-    if not decision:
-        raise PermissionDenied(decision.message, code=decision.code)
 
 
 @transaction.atomic(durable=True)
@@ -48,7 +43,7 @@ def role_grant(
     `actor=None` is the system itself (bootstrapping the first administrator from the command line).
     """
     if actor is not None:
-        _require(permissions.can_manage_roles(actor, municipality))
+        permissions.require(permissions.can_manage_roles(actor, municipality))
     if role not in Role.values:
         raise InvalidInput(_("Unknown role."), code="unknown_role")
     user = User.objects.filter(email__iexact=email.strip(), is_active=True).first()
@@ -76,7 +71,7 @@ def role_revoke(
     *, actor: User | None, assignment_id: int, municipality: Municipality
 ) -> RoleAssignment:
     if actor is not None:
-        _require(permissions.can_manage_roles(actor, municipality))
+        permissions.require(permissions.can_manage_roles(actor, municipality))
     # Lock the municipality first (always the same order) so two administrators revoking each
     # other at once cannot leave it with none.
     Municipality.objects.select_for_update().get(pk=municipality.pk)
@@ -92,7 +87,7 @@ def role_revoke(
         raise Conflict(_("This role was revoked already."), code="already_revoked")
     if actor is not None:
         permissions.forget_roles(actor)
-        _require(permissions.can_revoke_role(actor, assignment))
+        permissions.require(permissions.can_revoke_role(actor, assignment))
     assignment.revoked_at = timezone.now()
     assignment.revoked_by = actor
     assignment.save(update_fields=["revoked_at", "revoked_by"])

@@ -1,0 +1,1 @@
+"""Debates: phased diverge/converge deliberation (its own issue; nothing here yet)."""

@@ -1,0 +1,206 @@
+"""The one answer to "may this person do this act here, now?" for signatures, debates and votes.
+
+Ages follow Japanese law (年齢計算ニ関スル法律 with 民法 143): on the calendar date of the act in
+Asia/Tokyo a person reaches a new age on the day *before* the birthday anniversary, so someone born
+2008-11-24 is 18 on 2026-11-23, and someone born 2008-02-29 is 18 on 2026-02-28.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Q
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from identity.keys import PersonFacts, keyed_hash, person_hash
+from identity.models import EndReason, Municipality, User, Verification, VerificationMethod
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+
+REASONS: dict[str, Promise] = {
+    "eligible": _("You may take part."),
+    "not_signed_in": _("Please sign in, then verify that you live here."),
+    "not_verified": _(
+        "Please verify that you live here first: with the municipal ID, by matching the resident "
+        "register, or at the counter of the city office."
+    ),
+    "verification_expired": _(
+        "Your resident verification has expired. Please renew it on the “My verification” page."
+    ),
+    "verification_revoked": _(
+        "Your resident verification was withdrawn by the city office. Please contact the counter."
+    ),
+    "not_resident": _(
+        "This is only for residents of this municipality (on the date the rule sets). If you have "
+        "moved here, please verify your new address."
+    ),
+    "under_age": _("You are not old enough to take part in this yet."),
+    "method_not_accepted": _(
+        "This needs a stronger verification than the one you have. Please verify with the "
+        "municipal ID or at the counter."
+    ),
+}
+
+AGE_BRACKETS = (
+    (18, "under_18"),
+    (20, "18-19"),
+    (30, "20-29"),
+    (40, "30-39"),
+    (50, "40-49"),
+    (60, "50-59"),
+    (70, "60-69"),
+    (80, "70-79"),
+)
+
+
+@dataclass(frozen=True)
+class EligibilityRule:
+    """What an act requires. Built by proposals, debates and elections from their own settings."""
+
+    min_age: int | None = 18
+    residence_required: bool = True
+    methods: Collection[str] = field(default_factory=lambda: frozenset(VerificationMethod.values))
+    register_date: date | None = None
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    """The answer, with only the facts an act may record: never names, birthdates or addresses."""
+
+    allowed: bool
+    code: str
+    age_bracket: str = ""
+    method: str = ""
+    verification_id: int | None = None
+    # Opaque and stable per person and municipality, the same whichever way they verified: lets an
+    # act count a person once (online, counter and paper alike) without learning who they are.
+    person_key: str = ""
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+    @property
+    def message(self) -> Promise:
+        return REASONS[self.code]
+
+
+def act_date(at: datetime) -> date:
+    """The calendar date of an act, in Japan."""
+    return at.astimezone(TOKYO).date()
+
+
+def legal_age(birth_date: date, on: date) -> int:
+    """Age on `on`, counting the new year of age from the day before the birthday anniversary."""
+    day_after = on + timedelta(days=1)
+    before_anniversary = (day_after.month, day_after.day) < (birth_date.month, birth_date.day)
+    return day_after.year - birth_date.year - int(before_anniversary)
+
+
+def age_bracket(age: int) -> str:
+    for upper, label in AGE_BRACKETS:
+        if age < upper:
+            return label
+    return "80+"
+
+
+def _refuse(code: str) -> Eligibility:
+    return Eligibility(False, code)
+
+
+def _current_verification(
+    user: User, municipality: Municipality, rule: EligibilityRule, at: datetime
+) -> Verification | None:
+    """The verification in force at `at`, else the latest that ended (to say why not)."""
+    verifications = Verification.objects.filter(user=user, verified_at__lte=at)
+    if rule.residence_required:
+        verifications = verifications.filter(municipality=municipality)
+    in_force = (
+        verifications.filter(Q(ended_at__isnull=True) | Q(ended_at__gt=at))
+        .order_by("-verified_at")
+        .first()
+    )
+    if in_force is not None:
+        return in_force
+    return verifications.exclude(end_reason=EndReason.RENEWED).order_by("-verified_at").first()
+
+
+def eligibility(
+    user: User | AnonymousUser, municipality: Municipality, at: datetime, rule: EligibilityRule
+) -> Eligibility:
+    if not user.is_authenticated:
+        return _refuse("not_signed_in")
+    assert isinstance(user, User)
+    verification = _current_verification(user, municipality, rule, at)
+    if verification is None:
+        others = Verification.objects.active().filter(user=user).exclude(municipality=municipality)
+        return _refuse("not_resident" if others.exists() else "not_verified")
+    if verification.ended_at is not None and verification.ended_at <= at:
+        return _refuse(
+            "not_resident"
+            if verification.end_reason == EndReason.MOVED_OUT
+            else "verification_revoked"
+        )
+    if at >= verification.expires_at:
+        return _refuse("verification_expired")
+    if verification.method not in rule.methods:
+        return _refuse("method_not_accepted")
+    if rule.register_date is not None:
+        since = verification.resident_since or act_date(verification.verified_at)
+        if since > rule.register_date:
+            return _refuse("not_resident")
+    age = legal_age(verification.birth_date, act_date(at))
+    if rule.min_age is not None and age < rule.min_age:
+        return _refuse("under_age")
+    return Eligibility(
+        True,
+        "eligible",
+        age_bracket=age_bracket(age),
+        method=verification.method,
+        verification_id=verification.pk,
+        person_key=keyed_hash("act-person", verification.person_hash),
+    )
+
+
+def eligibility_of_person(
+    person: PersonFacts, municipality: Municipality, at: datetime, rule: EligibilityRule
+) -> Eligibility:
+    """The same judgement for someone known from a paper form or the counter: a verified resident
+    with these facts is judged as above; otherwise the current resident register must hold them."""
+    from identity.models import RegisterEntry
+
+    hashed = person_hash(person, municipality.name)
+    verification = (
+        Verification.objects.filter(
+            municipality=municipality, person_hash=hashed, ended_at__isnull=True
+        )
+        .select_related("user")
+        .first()
+    )
+    if verification is not None:
+        return eligibility(verification.user, municipality, at, rule)
+    entry = RegisterEntry.objects.filter(
+        register__municipality=municipality, register__is_current=True, person_hash=hashed
+    ).first()
+    if entry is None:
+        return _refuse("not_resident")
+    if rule.register_date is not None and (
+        entry.resident_since is None or entry.resident_since > rule.register_date
+    ):
+        return _refuse("not_resident")
+    if VerificationMethod.REGISTER not in rule.methods:
+        return _refuse("method_not_accepted")
+    age = legal_age(person.birth_date, act_date(at))
+    if rule.min_age is not None and age < rule.min_age:
+        return _refuse("under_age")
+    return Eligibility(
+        True,
+        "eligible",
+        age_bracket=age_bracket(age),
+        method=VerificationMethod.REGISTER,
+        person_key=keyed_hash("act-person", hashed),
+    )

@@ -1,0 +1,38 @@
+from identity.models.accounts import (
+    Municipality,
+    Role,
+    RoleAssignment,
+    RoleAssignmentQuerySet,
+    User,
+    UserManager,
+)
+from identity.models.audit import AuditCheckpoint, AuditEntry
+from identity.models.oidc import IdentityProvider
+from identity.models.verification import (
+    DocumentType,
+    EndReason,
+    RegisterEntry,
+    ResidentRegister,
+    Verification,
+    VerificationMethod,
+    VerificationQuerySet,
+)
+
+__all__ = [
+    "AuditCheckpoint",
+    "AuditEntry",
+    "DocumentType",
+    "EndReason",
+    "IdentityProvider",
+    "Municipality",
+    "RegisterEntry",
+    "ResidentRegister",
+    "Role",
+    "RoleAssignment",
+    "RoleAssignmentQuerySet",
+    "User",
+    "UserManager",
+    "Verification",
+    "VerificationMethod",
+    "VerificationQuerySet",
+]

@@ -1,0 +1,372 @@
+"""Proposals in the JSON API: the public record, filing, signing, withdrawing, council answers."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
+from ninja import Field, Query, Router, Schema, Status
+
+from identity import selectors as identity_selectors
+from identity.api import AUTH, ErrorOut
+from identity.errors import NotFound
+from identity.models import Municipality, User
+from proposals import selectors, services
+from proposals.models import Decision, Proposal, ProposalType
+from proposals.models import Status as ProposalStatus
+
+router = Router(tags=["proposals"])
+
+
+class ProposalTypeOut(Schema):
+    id: int
+    name: str
+    description: str
+    threshold: int | None = Field(
+        description="Signatures needed now (null until the register size is entered)."
+    )
+    collection_days: int | None
+    collection_until: date | None
+    min_age: int
+    channels: list[str]
+    committee_size: int
+    certification_required: bool
+    answer_deadline_days: int
+
+    @staticmethod
+    def of(kind: ProposalType) -> ProposalTypeOut:
+        return ProposalTypeOut(
+            id=kind.pk,
+            name=kind.name,
+            description=kind.description,
+            threshold=kind.threshold(),
+            collection_days=kind.collection_days,
+            collection_until=kind.collection_until,
+            min_age=kind.min_age,
+            channels=kind.channels(),
+            committee_size=kind.committee_size,
+            certification_required=kind.certification_required,
+            answer_deadline_days=kind.answer_deadline_days,
+        )
+
+
+class TimelineOut(Schema):
+    status: str
+    at: datetime
+    note: str
+
+
+class AnswerOut(Schema):
+    proposal_id: int
+    decision: Decision
+    reasons: str
+    answered_at: datetime
+
+
+class ProposalOut(Schema):
+    id: int
+    type_id: int
+    title: str
+    summary: str
+    category: str
+    status: ProposalStatus
+    signature_count: int
+    threshold: int | None
+    collection_opens_at: datetime | None
+    collection_closes_at: datetime | None
+    threshold_reached_at: datetime | None
+    certified_count: int | None
+    submitted_at: datetime | None
+    answer_due_on: date | None
+    created_at: datetime
+
+    @staticmethod
+    def of(proposal: Proposal) -> ProposalOut:
+        return ProposalOut(
+            id=proposal.pk,
+            type_id=proposal.type_id,
+            title=proposal.title,
+            summary=proposal.summary,
+            category=proposal.category,
+            status=ProposalStatus(proposal.status),
+            signature_count=proposal.signature_count,
+            threshold=proposal.threshold,
+            collection_opens_at=proposal.collection_opens_at,
+            collection_closes_at=proposal.collection_closes_at,
+            threshold_reached_at=proposal.threshold_reached_at,
+            certified_count=proposal.certified_count,
+            submitted_at=proposal.submitted_at,
+            answer_due_on=proposal.answer_due_on,
+            created_at=proposal.created_at,
+        )
+
+
+class ProposalDetailOut(ProposalOut):
+    body: str
+    location: str
+    timeline: list[TimelineOut]
+    answer: AnswerOut | None
+
+
+class ProposalPage(Schema):
+    count: int
+    page: int
+    results: list[ProposalOut]
+
+
+class ProposalIn(Schema):
+    type_id: int
+    title: str = Field(max_length=120)
+    summary: str = Field(max_length=400)
+    body: str = Field(max_length=50_000)
+    category: str = Field("", max_length=40)
+    location: str = Field("", max_length=120)
+
+
+class SignatureOut(Schema):
+    signature_count: int
+    threshold: int | None
+    crossed_threshold: bool
+
+
+class AnswerIn(Schema):
+    decision: Decision
+    reasons: str = Field(max_length=20_000)
+
+
+class DailyOut(Schema):
+    date: date
+    new_signatures: int
+    total_signatures: int
+
+
+class ListQuery(Schema):
+    q: str = Field("", max_length=100)
+    status: ProposalStatus | None = None
+    type_id: int | None = None
+    category: str = Field("", max_length=40)
+    sort: str = Field("new", pattern="^(new|signatures|closing)$")
+    page: int = Field(1, ge=1)
+
+
+PAGE_SIZE = 50
+
+
+def _municipality(slug: str) -> Municipality:
+    return get_object_or_404(identity_selectors.municipalities_public(), slug=slug)
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.auth  # type: ignore[attr-defined]
+    assert isinstance(user, User)
+    return user
+
+
+def _optional_user(request: HttpRequest) -> User | None:
+    return request.user if isinstance(request.user, User) else None
+
+
+@router.get("/municipalities/{slug}/proposal-types", response=list[ProposalTypeOut], auth=None)
+def proposal_types(request: HttpRequest, slug: str) -> list[ProposalTypeOut]:
+    kinds = ProposalType.objects.filter(municipality=_municipality(slug), is_active=True).order_by(
+        "id"
+    )
+    return [ProposalTypeOut.of(kind) for kind in kinds]
+
+
+@router.get(
+    "/municipalities/{slug}/proposals", response={200: ProposalPage, 422: ErrorOut}, auth=None
+)
+def proposal_list(request: HttpRequest, slug: str, filters: Query[ListQuery]) -> ProposalPage:
+    proposals = selectors.proposals_public(
+        _municipality(slug),
+        selectors.ProposalFilter(
+            query=filters.q,
+            status=filters.status.value if filters.status else "",
+            type_id=filters.type_id,
+            category=filters.category,
+            sort=filters.sort,
+        ),
+    )
+    start = (filters.page - 1) * PAGE_SIZE
+    return ProposalPage(
+        count=proposals.count(),
+        page=filters.page,
+        results=[ProposalOut.of(p) for p in proposals[start : start + PAGE_SIZE]],
+    )
+
+
+def _visible(request: HttpRequest, slug: str, proposal_id: int) -> Proposal:
+    proposal = selectors.proposal_visible(_municipality(slug), proposal_id, _optional_user(request))
+    if proposal is None:
+        raise NotFound(_("No such proposal here."))
+    return proposal
+
+
+@router.get(
+    "/municipalities/{slug}/proposals/{proposal_id}",
+    response={200: ProposalDetailOut, 404: ErrorOut},
+    auth=None,
+)
+def proposal_detail(request: HttpRequest, slug: str, proposal_id: int) -> ProposalDetailOut:
+    proposal = _visible(request, slug, proposal_id)
+    answer = getattr(proposal, "answer", None)
+    return ProposalDetailOut(
+        **ProposalOut.of(proposal).dict(),
+        body=proposal.body,
+        location=proposal.location,
+        timeline=[
+            TimelineOut(status=e.status, at=e.at, note=e.note) for e in proposal.timeline.all()
+        ],
+        answer=AnswerOut(
+            proposal_id=proposal.pk,
+            decision=Decision(answer.decision),
+            reasons=answer.reasons,
+            answered_at=answer.answered_at,
+        )
+        if answer
+        else None,
+    )
+
+
+@router.get(
+    "/municipalities/{slug}/proposals/{proposal_id}/daily",
+    response={200: list[DailyOut], 404: ErrorOut},
+    auth=None,
+)
+def proposal_daily(request: HttpRequest, slug: str, proposal_id: int) -> list[DailyOut]:
+    proposal = _visible(request, slug, proposal_id)
+    return [
+        DailyOut(date=day, new_signatures=n, total_signatures=total)
+        for day, n, total in selectors.daily_signatures(proposal)
+    ]
+
+
+@router.post(
+    "/municipalities/{slug}/proposals",
+    response={201: ProposalOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    auth=AUTH,
+)
+def proposal_file(request: HttpRequest, slug: str, payload: ProposalIn) -> Status[ProposalOut]:
+    proposal = services.proposal_file(
+        actor=_user(request),
+        municipality=_municipality(slug),
+        type_id=payload.type_id,
+        draft=services.ProposalDraft(
+            title=payload.title,
+            summary=payload.summary,
+            body=payload.body,
+            category=payload.category,
+            location=payload.location,
+        ),
+    )
+    return Status(201, ProposalOut.of(proposal))
+
+
+@router.post(
+    "/municipalities/{slug}/proposals/{proposal_id}/open",
+    response={200: ProposalOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    auth=AUTH,
+)
+def proposal_open(request: HttpRequest, slug: str, proposal_id: int) -> ProposalOut:
+    proposal = services.collection_open(
+        actor=_user(request), municipality=_municipality(slug), proposal_id=proposal_id
+    )
+    return ProposalOut.of(proposal)
+
+
+@router.post(
+    "/municipalities/{slug}/proposals/{proposal_id}/signature",
+    response={
+        201: SignatureOut,
+        401: ErrorOut,
+        403: ErrorOut,
+        404: ErrorOut,
+        409: ErrorOut,
+        410: ErrorOut,
+    },
+    auth=AUTH,
+    summary="Sign a proposal",
+    description=(
+        "201 when counted; 409 `already_signed`; 403 with the eligibility reason code "
+        "(`not_verified`, `under_age`, `not_resident`, …); 410 `collection_closed`."
+    ),
+)
+def signature_add(request: HttpRequest, slug: str, proposal_id: int) -> Status[SignatureOut]:
+    result = services.signature_add(
+        actor=_user(request), municipality=_municipality(slug), proposal_id=proposal_id
+    )
+    return Status(
+        201,
+        SignatureOut(
+            signature_count=result.count,
+            threshold=result.threshold,
+            crossed_threshold=result.crossed_threshold,
+        ),
+    )
+
+
+@router.delete(
+    "/municipalities/{slug}/proposals/{proposal_id}/signature",
+    response={200: SignatureOut, 401: ErrorOut, 404: ErrorOut, 409: ErrorOut, 410: ErrorOut},
+    auth=AUTH,
+)
+def signature_withdraw(request: HttpRequest, slug: str, proposal_id: int) -> SignatureOut:
+    count = services.signature_withdraw(
+        actor=_user(request), municipality=_municipality(slug), proposal_id=proposal_id
+    )
+    threshold = Proposal.objects.values_list("threshold", flat=True).get(pk=proposal_id)
+    return SignatureOut(signature_count=count, threshold=threshold, crossed_threshold=False)
+
+
+@router.post(
+    "/municipalities/{slug}/proposals/{proposal_id}/answer",
+    response={
+        201: AnswerOut,
+        401: ErrorOut,
+        403: ErrorOut,
+        404: ErrorOut,
+        409: ErrorOut,
+        422: ErrorOut,
+    },
+    auth=AUTH,
+)
+def proposal_answer(
+    request: HttpRequest, slug: str, proposal_id: int, payload: AnswerIn
+) -> Status[AnswerOut]:
+    answer = services.proposal_answer(
+        actor=_user(request),
+        municipality=_municipality(slug),
+        proposal_id=proposal_id,
+        decision=payload.decision.value,
+        reasons=payload.reasons,
+    )
+    return Status(
+        201,
+        AnswerOut(
+            proposal_id=proposal_id,
+            decision=Decision(answer.decision),
+            reasons=answer.reasons,
+            answered_at=answer.answered_at,
+        ),
+    )
+
+
+@router.get("/municipalities/{slug}/answers", response=list[AnswerOut], auth=None)
+def answers(request: HttpRequest, slug: str) -> list[AnswerOut]:
+    from proposals.models import CouncilAnswer
+
+    rows = CouncilAnswer.objects.filter(proposal__municipality=_municipality(slug)).order_by(
+        "answered_at"
+    )
+    return [
+        AnswerOut(
+            proposal_id=a.proposal_id,
+            decision=Decision(a.decision),
+            reasons=a.reasons,
+            answered_at=a.answered_at,
+        )
+        for a in rows
+    ]

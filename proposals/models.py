@@ -1,0 +1,379 @@
+"""Proposal types (the ordinance's rules), proposals, signatures and the public timeline."""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from identity.models import Municipality, User
+
+
+def normalize_search(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+class ThresholdKind(models.TextChoices):
+    FIXED = "fixed", _("A fixed number of signatures")
+    REGISTER_FRACTION = "register_fraction", _("A fraction of the electoral register")
+
+
+class ProposalType(models.Model):
+    """What an ordinance requires of one kind of proposal in one municipality."""
+
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.PROTECT, related_name="proposal_types"
+    )
+    name = models.CharField(_("name"), max_length=80)
+    description = models.TextField(_("description"), blank=True)
+    threshold_kind = models.CharField(
+        _("threshold"), max_length=20, choices=ThresholdKind.choices, default=ThresholdKind.FIXED
+    )
+    threshold_fixed = models.PositiveIntegerField(_("signatures required"), null=True, blank=True)
+    threshold_numerator = models.PositiveIntegerField(_("fraction numerator"), default=1)
+    threshold_denominator = models.PositiveIntegerField(_("fraction denominator"), default=50)
+    # Entered by the election office; the threshold is ceil(register_size × fraction).
+    register_size = models.PositiveIntegerField(_("electoral register size"), null=True, blank=True)
+    register_date = models.DateField(_("register reference date"), null=True, blank=True)
+    collection_days = models.PositiveIntegerField(
+        _("collection period (days)"), null=True, blank=True
+    )
+    collection_until = models.DateField(_("collection ends on"), null=True, blank=True)
+    min_age = models.PositiveSmallIntegerField(_("minimum signer age"), default=18)
+    accepts_online = models.BooleanField(_("online signatures"), default=True)
+    accepts_counter = models.BooleanField(_("signatures at the counter"), default=True)
+    accepts_paper = models.BooleanField(_("paper signature sheets"), default=False)
+    committee_size = models.PositiveSmallIntegerField(
+        _("promoters' committee size"), default=0, help_text=_("0 when no committee is required.")
+    )
+    certification_required = models.BooleanField(
+        _("the election office certifies the count"), default=False
+    )
+    answer_deadline_days = models.PositiveIntegerField(
+        _("council answer deadline (days)"), default=90
+    )
+    inspection_days = models.PositiveSmallIntegerField(
+        _("public inspection period (days)"), default=7
+    )
+    signatures_withdrawable = models.BooleanField(
+        _("signers may withdraw while collection is open"), default=True
+    )
+    is_active = models.BooleanField(_("open for new proposals"), default=True)
+
+    class Meta:
+        verbose_name = _("proposal type")
+        verbose_name_plural = _("proposal types")
+        constraints = [
+            models.UniqueConstraint(fields=["municipality", "name"], name="proposal_type_name"),
+            models.CheckConstraint(
+                condition=~Q(threshold_kind=ThresholdKind.FIXED) | Q(threshold_fixed__gte=1),
+                name="proposal_type_fixed_threshold_set",
+            ),
+            models.CheckConstraint(
+                condition=Q(threshold_denominator__gte=1) & Q(threshold_numerator__gte=1),
+                name="proposal_type_fraction_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(collection_days__isnull=False) | Q(collection_until__isnull=False),
+                name="proposal_type_collection_period_set",
+            ),
+            models.CheckConstraint(
+                condition=Q(accepts_online=True) | Q(accepts_counter=True) | Q(accepts_paper=True),
+                name="proposal_type_some_channel",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def threshold(self) -> int | None:
+        """Signatures needed now; None while the register size has not been entered."""
+        if self.threshold_kind == ThresholdKind.FIXED:
+            return self.threshold_fixed
+        if not self.register_size:
+            return None
+        return math.ceil(self.register_size * self.threshold_numerator / self.threshold_denominator)
+
+    def channels(self) -> list[str]:
+        accepted = {
+            SignatureChannel.ONLINE: self.accepts_online,
+            SignatureChannel.COUNTER: self.accepts_counter,
+            SignatureChannel.PAPER: self.accepts_paper,
+        }
+        return [channel for channel, on in accepted.items() if on]
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    COMMITTEE = "committee", _("Forming the promoters' committee")
+    COLLECTING = "collecting", _("Collecting signatures")
+    THRESHOLD_REACHED = "threshold_reached", _("Threshold reached")
+    CERTIFICATION = "certification", _("Being certified by the election office")
+    NOT_CERTIFIED = "not_certified", _("Not certified")
+    SUBMITTED = "submitted", _("Submitted to the council")
+    UNDER_REVIEW = "under_review", _("Under review by the council")
+    ANSWERED = "answered", _("Answered by the council")
+    EXPIRED = "expired", _("Expired below the threshold")
+    WITHDRAWN = "withdrawn", _("Withdrawn by the author")
+
+
+SIGNABLE = (Status.COLLECTING, Status.THRESHOLD_REACHED)
+
+
+class Proposal(models.Model):
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.PROTECT, related_name="proposals"
+    )
+    type = models.ForeignKey(ProposalType, on_delete=models.PROTECT, related_name="proposals")
+    author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="proposals")
+    title = models.CharField(_("title"), max_length=120)
+    summary = models.CharField(_("summary"), max_length=400)
+    body = models.TextField(_("proposal (Markdown)"))
+    category = models.CharField(_("category"), max_length=40, blank=True)
+    location = models.CharField(_("location"), max_length=120, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    # Set when collection opens, from the type: later changes to the type do not move the goal.
+    threshold = models.PositiveIntegerField(_("signatures required"), null=True, blank=True)
+    # The hot counter: bumped with UPDATE … RETURNING as the last statement of a signature, read by
+    # every page instead of COUNT(*).
+    signature_count = models.PositiveIntegerField(_("signatures"), default=0)
+    collection_opens_at = models.DateTimeField(null=True, blank=True)
+    collection_closes_at = models.DateTimeField(null=True, blank=True)
+    threshold_reached_at = models.DateTimeField(null=True, blank=True)
+    certified_count = models.PositiveIntegerField(null=True, blank=True)
+    inspection_ends_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    answer_due_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    # NFKC-normalised, lower-cased title, summary, body and category: substring search finds
+    # 子育て inside 子育て支援 without a Japanese tokenizer (see docs/decisions.md).
+    search_text = models.TextField(editable=False, default="")
+
+    class Meta:
+        verbose_name = _("proposal")
+        verbose_name_plural = _("proposals")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=Status.values), name="proposal_status_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(status=Status.DRAFT) | Q(status=Status.COMMITTEE) | Q(threshold__gte=1),
+                name="proposal_threshold_set_once_collecting",
+            ),
+            models.CheckConstraint(
+                condition=Q(collection_closes_at__isnull=True)
+                | Q(collection_closes_at__gt=F("collection_opens_at")),
+                name="proposal_collection_period_positive",
+            ),
+        ]
+        indexes = [models.Index(fields=["municipality", "status", "-created_at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def refresh_search_text(self) -> None:
+        self.search_text = normalize_search(
+            " ".join((self.title, self.summary, self.body, self.category, self.location))
+        )
+
+    def is_collecting(self, at: object = None) -> bool:
+        now = at or timezone.now()
+        return (
+            self.status in SIGNABLE
+            and self.collection_closes_at is not None
+            and now < self.collection_closes_at  # type: ignore[operator]
+        )
+
+    def days_left(self) -> int | None:
+        if self.collection_closes_at is None:
+            return None
+        remaining = self.collection_closes_at - timezone.now()
+        return max(0, remaining.days)
+
+
+class SignatureChannel(models.TextChoices):
+    ONLINE = "online", _("Online")
+    COUNTER = "counter", _("At the counter")
+    PAPER = "paper", _("Paper sheet")
+
+
+class InvalidReason(models.TextChoices):
+    NOT_ON_REGISTER = "not_on_register", _("Not on the register at the reference date")
+    DUPLICATE = "duplicate", _("Duplicate")
+    ILLEGIBLE = "illegible", _("Illegible paper entry")
+    UNDER_AGE = "under_age", _("Under age")
+    OTHER = "other", _("Other")
+
+
+class Signature(models.Model):
+    """One person's support. No name or address here: `person_key` is identity's opaque key."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="signatures")
+    person_key = models.CharField(max_length=64)
+    user = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    channel = models.CharField(max_length=8, choices=SignatureChannel.choices)
+    age_bracket = models.CharField(max_length=10)
+    method = models.CharField(max_length=16, blank=True)
+    verification_id = models.BigIntegerField(null=True, blank=True)
+    entered_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    sheet = models.CharField(_("sheet"), max_length=40, blank=True)
+    signed_at = models.DateTimeField(default=timezone.now)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    invalid_reason = models.CharField(max_length=20, choices=InvalidReason.choices, blank=True)
+
+    class Meta:
+        verbose_name = _("signature")
+        verbose_name_plural = _("signatures")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["proposal", "person_key"],
+                condition=Q(withdrawn_at__isnull=True),
+                name="signature_once_per_person",
+            ),
+            models.CheckConstraint(
+                condition=Q(channel__in=SignatureChannel.values), name="signature_channel_known"
+            ),
+            models.CheckConstraint(
+                condition=~Q(channel=SignatureChannel.ONLINE) | Q(user__isnull=False),
+                name="signature_online_has_user",
+            ),
+            models.CheckConstraint(
+                condition=Q(channel=SignatureChannel.ONLINE) | Q(entered_by__isnull=False),
+                name="signature_offline_has_clerk",
+            ),
+        ]
+        indexes = [models.Index(fields=["proposal", "signed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.proposal_id}:{self.pk}"
+
+
+class TimelineEvent(models.Model):
+    """The public history of a proposal, shown on its page with dates."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="timeline")
+    status = models.CharField(max_length=20, choices=Status.choices)
+    at = models.DateTimeField(default=timezone.now)
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ("at", "id")
+        verbose_name = _("timeline event")
+        verbose_name_plural = _("timeline events")
+
+    def __str__(self) -> str:
+        return f"{self.proposal_id} {self.status}"
+
+
+class Follow(models.Model):
+    """A resident asked for e-mail on threshold, council answer and expiry."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="follows")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["proposal", "user"], name="follow_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}→{self.proposal_id}"
+
+
+class Notification(models.Model):
+    """One e-mail per person and event: the unique row is claimed before sending, so a retried
+    task never mails anyone twice."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    event = models.CharField(max_length=20)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["proposal", "user", "event"], name="notification_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event}:{self.user_id}"
+
+
+class CommitteeMember(models.Model):
+    """A named promoter: invited by the author, counted once they confirm."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="committee")
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    invited_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["proposal", "user"], name="committee_member_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.proposal_id}:{self.user_id}"
+
+
+class Objection(models.Model):
+    """Filed during the public inspection of a certified count; answered by the election office."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="objections")
+    filed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(_("objection"))
+    filed_at = models.DateTimeField(default=timezone.now)
+    answer = models.TextField(_("answer"), blank=True)
+    answered_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"objection {self.pk}"
+
+
+class Decision(models.TextChoices):
+    ADOPTED = "adopted", _("Adopted")
+    PARTIALLY_ADOPTED = "partially_adopted", _("Partially adopted")
+    NOT_ADOPTED = "not_adopted", _("Not adopted")
+
+
+class CouncilAnswer(models.Model):
+    proposal = models.OneToOneField(Proposal, on_delete=models.PROTECT, related_name="answer")
+    decision = models.CharField(_("decision"), max_length=20, choices=Decision.choices)
+    reasons = models.TextField(_("reasons (Markdown)"))
+    answered_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    answered_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(decision__in=Decision.values), name="council_answer_decision_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.proposal_id}: {self.decision}"
+
+
+class CouncilDocument(models.Model):
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="documents")
+    title = models.CharField(_("title"), max_length=120)
+    file = models.FileField(_("file"), upload_to="council/%Y/")
+    uploaded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,0 +1,70 @@
+"""Every write of the proposals app: permission and state checked, atomic, audited."""
+
+from proposals.services.certification import (
+    certification_finalize,
+    certification_publish,
+    objection_answer,
+    objection_file,
+    signatory_list_open,
+    signature_invalidate,
+)
+from proposals.services.council import (
+    clarification_request,
+    document_attach,
+    proposal_answer,
+    review_start,
+)
+from proposals.services.filing import ProposalDraft, collection_open, proposal_file
+from proposals.services.follows import follow_add, follow_remove
+from proposals.services.lifecycle import (
+    collection_close_early,
+    collections_close_due,
+    committee_confirm,
+    committee_invite,
+    proposal_withdraw,
+)
+from proposals.services.signatures import (
+    OfflineSignature,
+    SignatureResult,
+    signature_add,
+    signature_add_offline,
+    signature_withdraw,
+)
+from proposals.services.types import (
+    ProposalTypeValues,
+    TypeInvalid,
+    proposal_type_register_set,
+    proposal_type_save,
+)
+
+__all__ = [
+    "OfflineSignature",
+    "ProposalDraft",
+    "ProposalTypeValues",
+    "SignatureResult",
+    "TypeInvalid",
+    "certification_finalize",
+    "certification_publish",
+    "clarification_request",
+    "collection_close_early",
+    "collection_open",
+    "collections_close_due",
+    "committee_confirm",
+    "committee_invite",
+    "document_attach",
+    "follow_add",
+    "follow_remove",
+    "objection_answer",
+    "objection_file",
+    "proposal_answer",
+    "proposal_file",
+    "proposal_type_register_set",
+    "proposal_type_save",
+    "proposal_withdraw",
+    "review_start",
+    "signatory_list_open",
+    "signature_add",
+    "signature_add_offline",
+    "signature_invalidate",
+    "signature_withdraw",
+]

@@ -1,0 +1,129 @@
+"""The council's review: start, ask the author for clarification, attach documents, answer."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from identity.audit import audit_record
+from identity.errors import Conflict, InvalidInput
+from identity.models import Municipality, User
+from identity.permissions import require
+from proposals import permissions
+from proposals.models import CouncilAnswer, CouncilDocument, Decision, Proposal, Status
+from proposals.services.common import locked_proposal, timeline_add, transition
+
+MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
+
+
+@transaction.atomic(durable=True)
+def review_start(*, actor: User, municipality: Municipality, proposal_id: int) -> Proposal:
+    require(permissions.can_review(actor, municipality))
+    proposal = locked_proposal(proposal_id, municipality)
+    transition(proposal, (Status.SUBMITTED,), Status.UNDER_REVIEW)
+    now = timezone.now()
+    proposal.updated_at = now
+    proposal.save(update_fields=["status", "updated_at"])
+    timeline_add(proposal, Status.UNDER_REVIEW, now)
+    audit_record(
+        actor=actor, municipality=municipality, action="proposal.review_start", target=proposal
+    )
+    return proposal
+
+
+@transaction.atomic(durable=True)
+def clarification_request(
+    *, actor: User, municipality: Municipality, proposal_id: int, question: str
+) -> Proposal:
+    require(permissions.can_review(actor, municipality))
+    proposal = locked_proposal(proposal_id, municipality)
+    if proposal.status not in (Status.SUBMITTED, Status.UNDER_REVIEW):
+        raise Conflict(_("The council is not reviewing this proposal."), code="illegal_transition")
+    if not question.strip():
+        raise InvalidInput(_("Write the question for the author."), code="empty")
+    now = timezone.now()
+    timeline_add(
+        proposal,
+        proposal.status,
+        now,
+        note=str(_("The council asked the author: %(q)s")) % {"q": question.strip()[:240]},
+    )
+    audit_record(
+        actor=actor,
+        municipality=municipality,
+        action="proposal.clarification_request",
+        target=proposal,
+        data={"question": question.strip()},
+    )
+    from proposals.tasks import notify_clarification
+
+    transaction.on_commit(partial(notify_clarification.delay, proposal.pk, question.strip()))
+    return proposal
+
+
+@transaction.atomic(durable=True)
+def document_attach(
+    *, actor: User, municipality: Municipality, proposal_id: int, title: str, file: UploadedFile
+) -> CouncilDocument:
+    require(permissions.can_review(actor, municipality))
+    proposal = locked_proposal(proposal_id, municipality)
+    if proposal.status not in (Status.SUBMITTED, Status.UNDER_REVIEW, Status.ANSWERED):
+        raise Conflict(
+            _("Documents are attached to proposals before the council."), code="illegal_transition"
+        )
+    if not title.strip():
+        raise InvalidInput(_("Give the document a title."), code="empty")
+    if file.size is None or file.size > MAX_DOCUMENT_BYTES:
+        raise InvalidInput(_("The file is larger than 20 MB."), code="too_large")
+    document = CouncilDocument.objects.create(
+        proposal=proposal, title=title.strip()[:120], file=file, uploaded_by=actor
+    )
+    audit_record(
+        actor=actor,
+        municipality=municipality,
+        action="proposal.document_attach",
+        target=document,
+        data={"proposal": proposal.pk, "title": document.title},
+    )
+    return document
+
+
+@transaction.atomic(durable=True)
+def proposal_answer(
+    *, actor: User, municipality: Municipality, proposal_id: int, decision: str, reasons: str
+) -> CouncilAnswer:
+    require(permissions.can_review(actor, municipality))
+    if decision not in Decision.values:
+        raise InvalidInput(_("Choose the council's decision."), code="decision")
+    if len(reasons.strip()) < 20:
+        raise InvalidInput(
+            _("Give the reasons for the decision (at least 20 characters)."), code="reasons"
+        )
+    proposal = locked_proposal(proposal_id, municipality)
+    transition(proposal, (Status.SUBMITTED, Status.UNDER_REVIEW), Status.ANSWERED)
+    now = timezone.now()
+    answer = CouncilAnswer.objects.create(
+        proposal=proposal,
+        decision=decision,
+        reasons=reasons.strip(),
+        answered_by=actor,
+        answered_at=now,
+    )
+    proposal.updated_at = now
+    proposal.save(update_fields=["status", "updated_at"])
+    timeline_add(proposal, Status.ANSWERED, now, note=str(Decision(decision).label))
+    audit_record(
+        actor=actor,
+        municipality=municipality,
+        action="proposal.answer",
+        target=proposal,
+        data={"decision": decision},
+    )
+    from proposals.tasks import notify_answered
+
+    transaction.on_commit(partial(notify_answered.delay, proposal.pk))
+    return answer

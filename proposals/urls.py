@@ -1,0 +1,94 @@
+from django.urls import path
+
+from proposals import views, views_staff
+
+app_name = "proposals"
+
+urlpatterns = [
+    path("", views.proposal_list, name="list"),
+    path("proposals.csv", views.proposals_csv, name="csv"),
+    path("answers.csv", views.answers_csv, name="answers_csv"),
+    path("<int:proposal_id>/daily.csv", views.daily_csv, name="daily_csv"),
+    path("<int:proposal_id>/signatories.csv", views.signatories_csv, name="signatories_csv"),
+    path("new/", views.proposal_new, name="new"),
+    path("<int:proposal_id>/", views.proposal_detail, name="detail"),
+    path("<int:proposal_id>/sign/", views.proposal_sign, name="sign"),
+    path(
+        "<int:proposal_id>/withdraw-signature/", views.signature_withdraw, name="withdraw_signature"
+    ),
+    path("<int:proposal_id>/open/", views.collection_open, name="open"),
+    # Resident extras on the proposal page.
+    path("<int:proposal_id>/follow/", views.follow, name="follow"),
+    path("<int:proposal_id>/unfollow/", views.unfollow, name="unfollow"),
+    path("<int:proposal_id>/committee/invite/", views.committee_invite, name="committee_invite"),
+    path("<int:proposal_id>/committee/confirm/", views.committee_confirm, name="committee_confirm"),
+    path("<int:proposal_id>/withdraw/", views.proposal_withdraw, name="withdraw"),
+    path("<int:proposal_id>/close/", views.collection_close, name="close"),
+    path("<int:proposal_id>/objections/", views.objection_file, name="objection_file"),
+    # Staff pages.
+    path("staff/proposal-types/", views_staff.type_list, name="staff_types"),
+    path("staff/proposal-types/new/", views_staff.type_edit, name="staff_type_new"),
+    path("staff/proposal-types/<int:type_id>/", views_staff.type_edit, name="staff_type_edit"),
+    path("staff/register-size/", views_staff.register_list, name="staff_register"),
+    path(
+        "staff/register-size/<int:type_id>/",
+        views_staff.register_edit,
+        name="staff_register_edit",
+    ),
+    path("staff/certification/", views_staff.certification_queue, name="staff_certification"),
+    path(
+        "staff/certification/<int:proposal_id>/",
+        views_staff.certification_detail,
+        name="staff_certification_detail",
+    ),
+    path(
+        "staff/certification/<int:proposal_id>/signatures/<int:signature_id>/invalidate/",
+        views_staff.signature_invalidate,
+        name="staff_signature_invalidate",
+    ),
+    path(
+        "staff/certification/<int:proposal_id>/publish/",
+        views_staff.certification_publish,
+        name="staff_certification_publish",
+    ),
+    path(
+        "staff/certification/<int:proposal_id>/objections/<int:objection_id>/answer/",
+        views_staff.objection_answer,
+        name="staff_objection_answer",
+    ),
+    path(
+        "staff/certification/<int:proposal_id>/finalize/",
+        views_staff.certification_finalize,
+        name="staff_certification_finalize",
+    ),
+    path("staff/council/", views_staff.council_queue, name="staff_council"),
+    path(
+        "staff/council/overdue.csv", views_staff.council_overdue_csv, name="staff_council_overdue"
+    ),
+    path(
+        "staff/council/<int:proposal_id>/",
+        views_staff.council_detail,
+        name="staff_council_detail",
+    ),
+    path(
+        "staff/council/<int:proposal_id>/review/",
+        views_staff.council_review_start,
+        name="staff_council_review",
+    ),
+    path(
+        "staff/council/<int:proposal_id>/clarify/",
+        views_staff.council_clarify,
+        name="staff_council_clarify",
+    ),
+    path(
+        "staff/council/<int:proposal_id>/documents/",
+        views_staff.council_document,
+        name="staff_council_document",
+    ),
+    path(
+        "staff/council/<int:proposal_id>/answer/",
+        views_staff.council_answer,
+        name="staff_council_answer",
+    ),
+    path("staff/paper-signatures/", views_staff.paper_signatures, name="staff_paper"),
+]

@@ -1,0 +1,409 @@
+"""Proposal pages. Thin: forms validate, services write, selectors read."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from identity.decorators import current_user, municipality_required, staff_view
+from identity.errors import DomainError
+from identity.exports import csv_response
+from identity.models import Municipality, User
+from proposals import exports, permissions, selectors, services
+from proposals.charts import running_total_bars
+from proposals.forms import (
+    CommitteeInviteForm,
+    ObjectionForm,
+    ProposalFilterForm,
+    ProposalForm,
+)
+from proposals.models import CouncilAnswer, Follow, Proposal, Status
+from proposals.rendering import render_markdown
+
+
+def _municipality(request: HttpRequest) -> Municipality:
+    municipality: Municipality = request.municipality  # type: ignore[attr-defined]
+    return municipality
+
+
+def _user_or_none(request: HttpRequest) -> User | None:
+    return request.user if isinstance(request.user, User) else None
+
+
+@municipality_required
+@require_GET
+def proposal_list(request: HttpRequest) -> HttpResponse:
+    municipality = _municipality(request)
+    form = ProposalFilterForm(request.GET or None, municipality=municipality)
+    filters = selectors.ProposalFilter()
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        filters = selectors.ProposalFilter(
+            query=data["q"],
+            status=data["status"],
+            type_id=data["type"].pk if data["type"] else None,
+            sort=data["sort"] or "new",
+        )
+    page = Paginator(selectors.proposals_public(municipality, filters), 20).get_page(
+        request.GET.get("page")
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "proposals/list.html",
+        {"form": form, "page": page, "query": query.urlencode()},
+    )
+
+
+def _proposal_or_404(request: HttpRequest, proposal_id: int) -> Proposal:
+    proposal = selectors.proposal_visible(
+        _municipality(request), proposal_id, _user_or_none(request)
+    )
+    if proposal is None:
+        raise Http404("No such proposal")
+    return proposal
+
+
+WITHDRAWABLE = (Status.DRAFT, Status.COMMITTEE, Status.COLLECTING, Status.THRESHOLD_REACHED)
+COUNCIL_STAGES = (Status.SUBMITTED, Status.UNDER_REVIEW, Status.ANSWERED)
+
+
+def _resident_extras(
+    proposal: Proposal, user: User | None, now: datetime, collecting: bool
+) -> dict[str, Any]:
+    """What the page shows beyond the proposal itself: following, the committee, the author's
+    actions, certification and the council's answer."""
+    is_author = user is not None and proposal.author_id == user.pk
+    committee = (
+        list(proposal.committee.select_related("user").order_by("invited_at", "id"))
+        if proposal.type.committee_size
+        else []
+    )
+    answer = (
+        CouncilAnswer.objects.filter(proposal=proposal).first()
+        if proposal.status == Status.ANSWERED
+        else None
+    )
+    return {
+        "is_author": is_author,
+        "following": user is not None
+        and Follow.objects.filter(proposal=proposal, user=user).exists(),
+        "committee": committee,
+        "committee_confirmed": sum(1 for m in committee if m.confirmed_at is not None),
+        "my_invitation": next(
+            (
+                m
+                for m in committee
+                if user is not None and m.user_id == user.pk and m.confirmed_at is None
+            ),
+            None,
+        )
+        if proposal.status == Status.COMMITTEE
+        else None,
+        "can_invite": is_author
+        and proposal.type.committee_size > 0
+        and proposal.status in (Status.DRAFT, Status.COMMITTEE),
+        "can_withdraw": is_author and proposal.status in WITHDRAWABLE,
+        "can_close_early": is_author and collecting and proposal.status == Status.THRESHOLD_REACHED,
+        "inspecting": proposal.status == Status.CERTIFICATION
+        and proposal.inspection_ends_at is not None
+        and now < proposal.inspection_ends_at,
+        "answer": answer,
+        "answer_reasons": render_markdown(answer.reasons) if answer else "",
+        "documents": list(proposal.documents.order_by("uploaded_at", "id"))
+        if proposal.status in COUNCIL_STAGES
+        else [],
+    }
+
+
+def _detail_page(
+    request: HttpRequest,
+    proposal: Proposal,
+    *,
+    objection_form: ObjectionForm | None = None,
+    invite_form: CommitteeInviteForm | None = None,
+) -> HttpResponse:
+    user = _user_or_none(request)
+    now = timezone.now()
+    collecting = proposal.is_collecting(now)
+    signed = selectors.has_signed(proposal, user)
+    decision = (
+        permissions.can_sign(request.user, proposal.municipality, proposal.type, now)
+        if collecting and not signed
+        else None
+    )
+    daily = selectors.daily_signatures(proposal)
+    bars = running_total_bars(daily, proposal.threshold)
+    top = max([proposal.threshold or 0, *(total for _, _, total in daily), 1])
+    goal_y = round(100 - 100 * proposal.threshold / top, 2) if proposal.threshold else None
+    percent = (
+        min(100, round(100 * proposal.signature_count / proposal.threshold))
+        if proposal.threshold
+        else 0
+    )
+    bound = [f for f in (objection_form, invite_form) if f is not None]
+    return render(
+        request,
+        "proposals/detail.html",
+        {
+            "proposal": proposal,
+            "body": render_markdown(proposal.body),
+            "collecting": collecting,
+            "signed": signed,
+            "decision": decision,
+            "percent": percent,
+            "timeline": proposal.timeline.all(),
+            "daily": daily,
+            "bars": bars,
+            "chart_width": max(10, len(bars) * 10),
+            "goal_y": goal_y,
+            "objection_form": objection_form or ObjectionForm(),
+            "invite_form": invite_form or CommitteeInviteForm(),
+            **_resident_extras(proposal, user, now, collecting),
+        },
+        status=422 if any(f.errors for f in bound) else 200,
+    )
+
+
+@municipality_required
+@require_GET
+def proposal_detail(request: HttpRequest, proposal_id: int) -> HttpResponse:
+    return _detail_page(request, _proposal_or_404(request, proposal_id))
+
+
+@municipality_required
+@login_required
+@require_http_methods(["GET", "POST"])
+def proposal_new(request: HttpRequest) -> HttpResponse:
+    municipality = _municipality(request)
+    form = ProposalForm(request.POST or None, municipality=municipality)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            proposal = services.proposal_file(
+                actor=current_user(request),
+                municipality=municipality,
+                type_id=data["type"].pk,
+                draft=services.ProposalDraft(
+                    title=data["title"],
+                    summary=data["summary"],
+                    body=data["body"],
+                    category=data["category"],
+                    location=data["location"],
+                ),
+            )
+        except DomainError as error:
+            form.add_error(None, str(error.message))
+        else:
+            messages.success(request, _("Your proposal was saved as a draft."))
+            return redirect("proposals:detail", proposal_id=proposal.pk)
+    return render(request, "proposals/new.html", {"form": form}, status=422 if form.errors else 200)
+
+
+def _act(request: HttpRequest, proposal_id: int, success: str, action: object) -> HttpResponseBase:
+    try:
+        action(
+            actor=current_user(request),
+            municipality=_municipality(request),
+            proposal_id=proposal_id,
+        )  # type: ignore[operator]
+    except DomainError as error:
+        messages.error(request, str(error.message))
+    else:
+        messages.success(request, success)
+    return redirect("proposals:detail", proposal_id=proposal_id)
+
+
+@municipality_required
+@login_required
+@require_POST
+def proposal_sign(request: HttpRequest, proposal_id: int) -> HttpResponseBase:
+    return _act(
+        request, proposal_id, _("Thank you — your signature was counted."), services.signature_add
+    )
+
+
+@municipality_required
+@login_required
+@require_POST
+def signature_withdraw(request: HttpRequest, proposal_id: int) -> HttpResponseBase:
+    return _act(
+        request, proposal_id, _("Your signature was withdrawn."), services.signature_withdraw
+    )
+
+
+@municipality_required
+@login_required
+@require_POST
+def collection_open(request: HttpRequest, proposal_id: int) -> HttpResponseBase:
+    return _act(request, proposal_id, _("Signature collection is open."), services.collection_open)
+
+
+@municipality_required
+@login_required
+@require_POST
+def follow(request: HttpRequest, proposal_id: int) -> HttpResponseBase:
+    return _act(
+        request,
+        proposal_id,
+        _("You follow this proposal: we will e-mail you when it reaches its goal or is answered."),
+        services.follow_add,
+    )
+
+
+@municipality_required
+@login_required
+@require_POST
+def unfollow(request: HttpRequest, proposal_id: int) -> HttpResponseBase:
+    return _act(
+        request, proposal_id, _("You no longer follow this proposal."), services.follow_remove
+    )
+
+
+@municipality_required
+@login_required
+@require_POST
+def committee_invite(request: HttpRequest, proposal_id: int) -> HttpResponseBase:
+    proposal = _proposal_or_404(request, proposal_id)
+    form = CommitteeInviteForm(request.POST)
+    if form.is_valid():
+        try:
+            services.committee_invite(
+                actor=current_user(request),
+                municipality=_municipality(request),
+                proposal_id=proposal.pk,
+                email=form.cleaned_data["email"],
+            )
+        except DomainError as error:
+            form.add_error("email", str(error.message))
+        else:
+            messages.success(
+                request,
+                _("%(email)s was invited to the promoters' committee.")
+                % {"email": form.cleaned_data["email"]},
+            )
+            return redirect("proposals:detail", proposal_id=proposal.pk)
+    return _detail_page(request, proposal, invite_form=form)
+
+
+@municipality_required
+@login_required
+@require_POST
+def committee_confirm(request: HttpRequest, proposal_id: int) -> HttpResponseBase:
+    return _act(
+        request,
+        proposal_id,
+        _("You confirmed that you are a promoter of this proposal."),
+        services.committee_confirm,
+    )
+
+
+@municipality_required
+@login_required
+@require_POST
+def proposal_withdraw(request: HttpRequest, proposal_id: int) -> HttpResponseBase:
+    return _act(request, proposal_id, _("Your proposal was withdrawn."), services.proposal_withdraw)
+
+
+@municipality_required
+@login_required
+@require_POST
+def collection_close(request: HttpRequest, proposal_id: int) -> HttpResponseBase:
+    return _act(
+        request,
+        proposal_id,
+        _("Signature collection is closed; the proposal moves on."),
+        services.collection_close_early,
+    )
+
+
+@municipality_required
+@login_required
+@require_POST
+def objection_file(request: HttpRequest, proposal_id: int) -> HttpResponseBase:
+    proposal = _proposal_or_404(request, proposal_id)
+    form = ObjectionForm(request.POST)
+    if form.is_valid():
+        try:
+            services.objection_file(
+                actor=current_user(request),
+                municipality=_municipality(request),
+                proposal_id=proposal.pk,
+                text=form.cleaned_data["text"],
+            )
+        except DomainError as error:
+            form.add_error(None, str(error.message))
+        else:
+            messages.success(
+                request, _("Your objection was filed. The election office will answer it.")
+            )
+            return redirect("proposals:detail", proposal_id=proposal.pk)
+    return _detail_page(request, proposal, objection_form=form)
+
+
+@municipality_required
+@require_GET
+def proposals_csv(request: HttpRequest) -> HttpResponseBase:
+    municipality = _municipality(request)
+    proposals = selectors.proposals_public(municipality, selectors.ProposalFilter()).order_by("id")
+    return csv_response(
+        f"proposals-{municipality.slug}.csv",
+        exports.PROPOSAL_COLUMNS,
+        exports.proposal_rows(proposals),
+    )
+
+
+@municipality_required
+@require_GET
+def daily_csv(request: HttpRequest, proposal_id: int) -> HttpResponseBase:
+    proposal = _proposal_or_404(request, proposal_id)
+    return csv_response(
+        f"proposal-{proposal.pk}-daily.csv",
+        exports.DAILY_COLUMNS,
+        (
+            [day.isoformat(), count, total]
+            for day, count, total in selectors.daily_signatures(proposal)
+        ),
+    )
+
+
+@municipality_required
+@require_GET
+def answers_csv(request: HttpRequest) -> HttpResponseBase:
+    municipality = _municipality(request)
+    answers = CouncilAnswer.objects.filter(proposal__municipality=municipality).order_by(
+        "answered_at"
+    )
+    return csv_response(
+        f"council-answers-{municipality.slug}.csv",
+        exports.ANSWER_COLUMNS,
+        exports.answer_rows(answers),
+    )
+
+
+@staff_view(permissions.can_certify)
+@require_GET
+def signatories_csv(request: HttpRequest, proposal_id: int) -> HttpResponseBase:
+    try:
+        proposal = services.signatory_list_open(
+            actor=current_user(request),
+            municipality=_municipality(request),
+            proposal_id=proposal_id,
+        )
+    except DomainError as error:
+        raise Http404(str(error.message)) from error
+    return csv_response(
+        f"proposal-{proposal.pk}-signatories.csv",
+        exports.SIGNATORY_COLUMNS,
+        exports.signatory_rows(proposal),
+    )

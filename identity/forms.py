@@ -37,3 +37,14 @@ class AuditFilterForm(forms.Form):
         if start and end and start > end:
             raise forms.ValidationError(_("“From” must not be after “To”."))
         return data
+
+
+class MunicipalitySettingsForm(forms.Form):
+    verification_valid_days = forms.IntegerField(
+        label=_("A resident verification stays valid for (days)"),
+        min_value=30,
+        max_value=3650,
+        help_text=_(
+            "After this many days residents renew their verification. Usually 1,095 (3 years)."
+        ),
+    )

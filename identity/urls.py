@@ -11,6 +11,7 @@ urlpatterns = [
     path("account/", pages.account, name="account"),
     path("staff/", pages.staff_dashboard, name="staff"),
     path("staff/roles/", pages.roles, name="roles"),
+    path("staff/settings/", pages.settings_page, name="settings"),
     path("staff/roles/<int:assignment_id>/revoke/", pages.role_revoke, name="role_revoke"),
     path("staff/audit/", pages.audit_log, name="audit"),
     path("staff/audit.csv", pages.audit_csv, name="audit_csv"),

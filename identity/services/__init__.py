@@ -7,7 +7,13 @@ from identity.services.counter import (
 )
 from identity.services.oidc import identity_provider_configure
 from identity.services.register import ImportReport, register_import
-from identity.services.roles import municipality_create, profile_update, role_grant, role_revoke
+from identity.services.roles import (
+    municipality_create,
+    municipality_settings_update,
+    profile_update,
+    role_grant,
+    role_revoke,
+)
 from identity.services.verification import (
     verification_by_counter,
     verification_by_oidc,
@@ -19,6 +25,7 @@ __all__ = [
     "ImportReport",
     "identity_provider_configure",
     "municipality_create",
+    "municipality_settings_update",
     "profile_update",
     "register_import",
     "resident_account_create",

@@ -120,3 +120,29 @@ def profile_update(*, actor: User, display_name: str) -> User:
         data={"display_name": {"old": old, "new": display_name}},
     )
     return user
+
+
+@transaction.atomic(durable=True)
+def municipality_settings_update(
+    *, actor: User, municipality: Municipality, verification_valid_days: int
+) -> Municipality:
+    """The municipality's administrator sets how long a resident verification stays valid."""
+    permissions.require(permissions.can_manage_roles(actor, municipality))
+    if not 30 <= verification_valid_days <= 3650:
+        raise InvalidInput(
+            _("A verification can be valid for 30 to 3,650 days."), code="valid_days_range"
+        )
+    locked = Municipality.objects.select_for_update().get(pk=municipality.pk)
+    old = locked.verification_valid_days
+    if old == verification_valid_days:
+        return locked
+    locked.verification_valid_days = verification_valid_days
+    locked.save(update_fields=["verification_valid_days"])
+    audit_record(
+        actor=actor,
+        municipality=locked,
+        action="municipality.settings_update",
+        target=locked,
+        data={"verification_valid_days": {"old": old, "new": verification_valid_days}},
+    )
+    return locked

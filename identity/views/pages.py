@@ -20,7 +20,7 @@ from identity.audit import chain_head, chain_of
 from identity.decorators import current_user, staff_view
 from identity.errors import DomainError
 from identity.exports import AUDIT_COLUMNS, csv_response
-from identity.forms import AuditFilterForm, ProfileForm, RoleGrantForm
+from identity.forms import AuditFilterForm, MunicipalitySettingsForm, ProfileForm, RoleGrantForm
 from identity.models import AuditEntry, Municipality, Role
 
 
@@ -77,6 +77,30 @@ def staff_dashboard(request: HttpRequest) -> HttpResponse:
             "can_view_audit": permissions.can_view_audit_log(request.user, municipality),
         },
     )
+
+
+@staff_view(permissions.can_manage_roles)
+@require_http_methods(["GET", "POST"])
+def settings_page(request: HttpRequest) -> HttpResponse:
+    municipality = _municipality(request)
+    form = MunicipalitySettingsForm(
+        request.POST or None,
+        initial={"verification_valid_days": municipality.verification_valid_days},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.municipality_settings_update(
+                actor=current_user(request),
+                municipality=municipality,
+                verification_valid_days=form.cleaned_data["verification_valid_days"],
+            )
+        except DomainError as error:
+            form.add_error(None, str(error.message))
+        else:
+            messages.success(request, _("The settings were saved."))
+            return redirect("identity:settings")
+    status = 422 if form.errors else 200
+    return render(request, "identity/staff/settings.html", {"form": form}, status=status)
 
 
 @staff_view(permissions.can_manage_roles)

@@ -134,7 +134,7 @@ def test_last_administrator_revoke_is_refused_with_message(
     )
 
 
-STAFF_URLS = ["/staff/", "/staff/roles/", "/staff/audit/", "/staff/audit.csv"]
+STAFF_URLS = ["/staff/", "/staff/roles/", "/staff/settings/", "/staff/audit/", "/staff/audit.csv"]
 
 
 @pytest.mark.parametrize("path", STAFF_URLS)
@@ -222,3 +222,29 @@ def test_login_with_password(client: Client, maebashi: Municipality, resident: U
     )
     assert response.status_code == 302
     assert client.get(reverse("identity:account")).status_code == 200
+
+
+def test_administrator_sets_verification_validity(
+    maebashi: Municipality, kamakura: Municipality, admin: User
+) -> None:
+    client = client_for(admin)
+    assert client.get("/m/maebashi/staff/settings/").status_code == 200
+    response = client.post("/m/maebashi/staff/settings/", {"verification_valid_days": "730"})
+    assert response.status_code == 302
+    maebashi.refresh_from_db()
+    assert maebashi.verification_valid_days == 730
+    entry = AuditEntry.objects.get(action="municipality.settings_update")
+    assert entry.data == {"verification_valid_days": {"old": 1095, "new": 730}}
+    for bad in ("5", "99999", "x", ""):
+        assert (
+            client.post("/m/maebashi/staff/settings/", {"verification_valid_days": bad}).status_code
+            == 422
+        )
+    maebashi.refresh_from_db()
+    assert maebashi.verification_valid_days == 730
+    assert (
+        client.post("/m/kamakura/staff/settings/", {"verification_valid_days": "60"}).status_code
+        == 403
+    )
+    moderator = staff(maebashi, Role.MODERATOR)
+    assert client_for(moderator).get("/m/maebashi/staff/settings/").status_code == 403

@@ -122,8 +122,8 @@ BODY = (
 
 def _story(title: str) -> str:
     return BODY.format(
-        situation=f"{title}について、多くの市民から声が寄せられています。",
-        proposal=f"{title}を実現するための予算と計画を求めます。",
+        situation=f"「{title}」について、多くの市民から声が寄せられています。",
+        proposal=f"「{title}」の実現に向けた予算と計画を求めます。",
     )
 
 

@@ -12,7 +12,10 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True
-ACCOUNT_RATE_LIMITS = {}  # no rate limits in tests
+ACCOUNT_RATE_LIMITS = False  # type: ignore[assignment]  # allauth: False turns them all off
+# A cache of the test process only: a shared Redis cache would carry state (rate limits, flags)
+# from one run into the next. Redis itself is exercised through Celery and the channel layer.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Tests decide themselves when Celery runs for real (tests marked `redis`).
 CELERY_TASK_ALWAYS_EAGER = env.bool("MEBUKU_TEST_CELERY_EAGER", default=True)
 # Threads in race tests and the Celery test worker must not keep connections to the test database.

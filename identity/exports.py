@@ -4,11 +4,14 @@ times with offset, formula injection neutralised, streamed so large tables never
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from datetime import datetime
+from itertools import islice
 from typing import Any
 
-from django.http import StreamingHttpResponse
+from asgiref.sync import sync_to_async
+from django.core.handlers.asgi import ASGIRequest
+from django.http import HttpRequest, StreamingHttpResponse
 from django.utils import timezone
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -40,10 +43,26 @@ def csv_rows(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[s
         yield writer.writerow([csv_cell(cell) for cell in row])
 
 
+def _take(lines: Iterator[str], n: int) -> list[str]:
+    return list(islice(lines, n))
+
+
+async def _async_lines(lines: Iterator[str]) -> AsyncIterator[str]:
+    """Under ASGI a streamed response needs an async iterator (a sync one is read whole into
+    memory first). The rows come from the database, so they are pulled in chunks on Django's
+    sync thread, keeping one connection for the whole export."""
+    pull = sync_to_async(_take, thread_sensitive=True)
+    while chunk := await pull(lines, 500):
+        for line in chunk:
+            yield line
+
+
 def csv_response(
-    filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]
+    request: HttpRequest, filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(csv_rows(header, rows), content_type="text/csv; charset=utf-8")
+    lines = csv_rows(header, rows)
+    content = _async_lines(lines) if isinstance(request, ASGIRequest) else lines
+    response = StreamingHttpResponse(content, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 

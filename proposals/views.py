@@ -357,6 +357,7 @@ def proposals_csv(request: HttpRequest) -> HttpResponseBase:
     municipality = _municipality(request)
     proposals = selectors.proposals_public(municipality, selectors.ProposalFilter()).order_by("id")
     return csv_response(
+        request,
         f"proposals-{municipality.slug}.csv",
         exports.PROPOSAL_COLUMNS,
         exports.proposal_rows(proposals),
@@ -368,6 +369,7 @@ def proposals_csv(request: HttpRequest) -> HttpResponseBase:
 def daily_csv(request: HttpRequest, proposal_id: int) -> HttpResponseBase:
     proposal = _proposal_or_404(request, proposal_id)
     return csv_response(
+        request,
         f"proposal-{proposal.pk}-daily.csv",
         exports.DAILY_COLUMNS,
         (
@@ -385,6 +387,7 @@ def answers_csv(request: HttpRequest) -> HttpResponseBase:
         "answered_at"
     )
     return csv_response(
+        request,
         f"council-answers-{municipality.slug}.csv",
         exports.ANSWER_COLUMNS,
         exports.answer_rows(answers),
@@ -403,6 +406,7 @@ def signatories_csv(request: HttpRequest, proposal_id: int) -> HttpResponseBase:
     except DomainError as error:
         raise Http404(str(error.message)) from error
     return csv_response(
+        request,
         f"proposal-{proposal.pk}-signatories.csv",
         exports.SIGNATORY_COLUMNS,
         exports.signatory_rows(proposal),

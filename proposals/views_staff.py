@@ -399,6 +399,7 @@ def council_overdue_csv(request: HttpRequest) -> HttpResponseBase:
     today = timezone.localdate()
     overdue = _council_queue(municipality).filter(answer_due_on__lt=today)
     return csv_response(
+        request,
         f"council-overdue-{municipality.slug}-{today.isoformat()}.csv",
         OVERDUE_COLUMNS,
         (

@@ -209,4 +209,6 @@ def audit_csv(request: HttpRequest) -> HttpResponseBase:
     municipality = _municipality(request)
     _form, filters = _audit_filters(request)
     entries = selectors.audit_entries(municipality, filters).select_related("municipality")
-    return csv_response(f"audit-{municipality.slug}.csv", AUDIT_COLUMNS, _audit_rows(entries))
+    return csv_response(
+        request, f"audit-{municipality.slug}.csv", AUDIT_COLUMNS, _audit_rows(entries)
+    )

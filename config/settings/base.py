@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "ninja",
     "identity",
     "proposals",
+    "debates",
 ]
 
 MIDDLEWARE = [

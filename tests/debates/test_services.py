@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from debates import permissions
 from debates.models import Comment, Contribution, Debate, Report
@@ -184,7 +184,9 @@ def test_moderator_hides_with_a_reason(debate: Debate, resident: User, moderator
     content_hide(actor=moderator, target=contribution, reason="宣伝")
     contribution.refresh_from_db()
     assert contribution.is_hidden and contribution.hidden_by == moderator
-    assert contribution.hidden_notice() == "hidden by moderator: 宣伝"
+    with translation.override("en"):
+        assert contribution.hidden_notice() == "hidden by moderator: 宣伝"
+    assert contribution.hidden_notice() == "モデレーターにより非表示：宣伝"  # Japanese by default
     with pytest.raises(Conflict):
         content_hide(actor=moderator, target=contribution, reason="again")
     with pytest.raises(Conflict) as refused:

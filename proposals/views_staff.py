@@ -4,8 +4,10 @@ the municipality; every page is guarded by its permission predicate (with MFA)."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, QuerySet
@@ -420,9 +422,9 @@ def _council_page(
     request: HttpRequest,
     proposal: Proposal,
     *,
-    clarification_form: ClarificationForm | None = None,
-    document_form: DocumentForm | None = None,
-    answer_form: AnswerForm | None = None,
+    clarification_form: forms.Form | None = None,
+    document_form: forms.Form | None = None,
+    answer_form: forms.Form | None = None,
 ) -> HttpResponse:
     bound = [f for f in (clarification_form, document_form, answer_form) if f is not None]
     reviewing = proposal.status in COUNCIL_STATUSES
@@ -473,72 +475,89 @@ def council_review_start(request: HttpRequest, proposal_id: int) -> HttpResponse
     return _back_to_council(proposal_id)
 
 
-@staff_view(permissions.can_review)
-@require_POST
-def council_clarify(request: HttpRequest, proposal_id: int) -> HttpResponseBase:
+CouncilAction = Callable[[Municipality, Proposal, dict[str, Any]], object]
+
+
+def _council_form_post(
+    request: HttpRequest,
+    proposal_id: int,
+    form_class: type[forms.Form],
+    slot: str,
+    perform: CouncilAction,
+    success: str,
+    then: Callable[[Proposal], HttpResponseBase] | None = None,
+) -> HttpResponseBase:
+    """The council's form actions: validate, call the service, then go back to the proposal's
+    review page — or show the page again with the form's errors (nothing changed)."""
     municipality = _municipality(request)
     proposal = _council_proposal_or_404(municipality, proposal_id)
-    form = ClarificationForm(request.POST)
+    form = form_class(request.POST, request.FILES)
     if form.is_valid():
         try:
-            services.clarification_request(
-                actor=current_user(request),
-                municipality=municipality,
-                proposal_id=proposal.pk,
-                question=form.cleaned_data["question"],
-            )
+            perform(municipality, proposal, form.cleaned_data)
         except DomainError as error:
             form.add_error(None, str(error.message))
         else:
-            messages.success(request, _("Your question was sent to the author."))
-            return _back_to_council(proposal.pk)
-    return _council_page(request, proposal, clarification_form=form)
+            messages.success(request, success)
+            return then(proposal) if then is not None else _back_to_council(proposal.pk)
+    return _council_page(request, proposal, **{slot: form})
+
+
+@staff_view(permissions.can_review)
+@require_POST
+def council_clarify(request: HttpRequest, proposal_id: int) -> HttpResponseBase:
+    return _council_form_post(
+        request,
+        proposal_id,
+        ClarificationForm,
+        "clarification_form",
+        lambda municipality, proposal, data: services.clarification_request(
+            actor=current_user(request),
+            municipality=municipality,
+            proposal_id=proposal.pk,
+            question=data["question"],
+        ),
+        _("Your question was sent to the author."),
+    )
 
 
 @staff_view(permissions.can_review)
 @require_POST
 def council_document(request: HttpRequest, proposal_id: int) -> HttpResponseBase:
-    municipality = _municipality(request)
-    proposal = _council_proposal_or_404(municipality, proposal_id)
-    form = DocumentForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            services.document_attach(
-                actor=current_user(request),
-                municipality=municipality,
-                proposal_id=proposal.pk,
-                title=form.cleaned_data["title"],
-                file=form.cleaned_data["file"],
-            )
-        except DomainError as error:
-            form.add_error(None, str(error.message))
-        else:
-            messages.success(request, _("The document was attached."))
-            return _back_to_council(proposal.pk)
-    return _council_page(request, proposal, document_form=form)
+    return _council_form_post(
+        request,
+        proposal_id,
+        DocumentForm,
+        "document_form",
+        lambda municipality, proposal, data: services.document_attach(
+            actor=current_user(request),
+            municipality=municipality,
+            proposal_id=proposal.pk,
+            title=data["title"],
+            file=data["file"],
+        ),
+        _("The document was attached."),
+    )
 
 
 @staff_view(permissions.can_review)
 @require_POST
 def council_answer(request: HttpRequest, proposal_id: int) -> HttpResponseBase:
-    municipality = _municipality(request)
-    proposal = _council_proposal_or_404(municipality, proposal_id)
-    form = AnswerForm(request.POST)
-    if form.is_valid():
-        try:
-            services.proposal_answer(
-                actor=current_user(request),
-                municipality=municipality,
-                proposal_id=proposal.pk,
-                decision=form.cleaned_data["decision"],
-                reasons=form.cleaned_data["reasons"],
-            )
-        except DomainError as error:
-            form.add_error(None, str(error.message))
-        else:
-            messages.success(request, _("The council's answer was published."))
-            return redirect("proposals:detail", proposal_id=proposal.pk)
-    return _council_page(request, proposal, answer_form=form)
+    return _council_form_post(
+        request,
+        proposal_id,
+        AnswerForm,
+        "answer_form",
+        lambda municipality, proposal, data: services.proposal_answer(
+            actor=current_user(request),
+            municipality=municipality,
+            proposal_id=proposal.pk,
+            decision=data["decision"],
+            reasons=data["reasons"],
+        ),
+        _("The council's answer was published."),
+        then=lambda proposal: redirect("proposals:detail", proposal_id=proposal.pk),
+    )
 
 
 # Paper and counter signatures (counter clerk) ---------------------------------------------------

@@ -449,6 +449,35 @@ async def drive(
     return result
 
 
+async def drive_floor(
+    port: int, concurrency: int, duration: float
+) -> tuple[int, float, list[float]]:
+    """The framework's floor: the same server answering `GET /api/v1/municipalities/<slug>` (no
+    session, no SQL: the municipality comes from the per-process cache) as fast as it can."""
+    import aiohttp
+
+    url = f"http://{HOST}:{port}/api/v1/municipalities/{SLUG}"
+    connector = aiohttp.TCPConnector(limit=concurrency, ttl_dns_cache=None)
+    latencies: list[float] = []
+    done = 0
+    start = time.perf_counter()
+    deadline = start + duration
+
+    async def client(session: aiohttp.ClientSession) -> None:
+        nonlocal done
+        while time.perf_counter() < deadline:
+            t0 = time.perf_counter()
+            async with session.get(url) as response:
+                await response.read()
+                if response.status == 200:
+                    done += 1
+            latencies.append((time.perf_counter() - t0) * 1000)
+
+    async with aiohttp.ClientSession(connector=connector) as session:
+        await asyncio.gather(*(client(session) for _ in range(concurrency)))
+    return done, time.perf_counter() - start, latencies
+
+
 def report_load(name: str, result: LoadResult, cpu: CpuMeter) -> float:
     n_ok = result.statuses.get("201", 0)
     rate = n_ok / result.elapsed if result.elapsed else 0.0
@@ -787,6 +816,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             rates[name[0]] = report_load(name, result, cpu)
             connections.close_all()
             ok = check_invariants(result, proposals) and ok
+        with CpuMeter(server.proc.pid) as cpu:
+            n, elapsed, lat = asyncio.run(drive_floor(args.port, args.concurrency, args.duration))
+        print(
+            f"\nfloor: GET of a cached public endpoint (no SQL), {args.concurrency} clients: "
+            f"{n / elapsed:.0f} requests/s, p50 {pct(lat, 50):.1f} ms, p99 {pct(lat, 99):.1f} ms; "
+            f"server CPU per request {cpu.used['server'] / max(n, 1) * 1000:.2f} ms, "
+            f"client {cpu.used['bench'] / max(n, 1) * 1000:.2f} ms"
+        )
+        print(cpu.line())
     finally:
         server.stop()
         connections.close_all()

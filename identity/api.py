@@ -7,8 +7,7 @@ from datetime import date, datetime
 
 from allauth.headless.contrib.ninja.security import XSessionTokenAuth
 from allauth.mfa.utils import is_mfa_enabled
-from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 from ninja.security import django_auth
@@ -82,7 +81,10 @@ def _user(request: HttpRequest) -> User:
 
 
 def _municipality(slug: str) -> Municipality:
-    return get_object_or_404(selectors.municipalities_public(), slug=slug)
+    municipality = selectors.municipality_cached("slug", slug)
+    if municipality is None:
+        raise Http404
+    return municipality
 
 
 @router.get("/municipalities", response=list[MunicipalityOut], auth=None)

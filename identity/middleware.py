@@ -3,37 +3,14 @@
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.urls import get_script_prefix, set_script_prefix
 
-from identity.models import Municipality
+from identity.selectors import municipality_cached as _lookup
 
 PREFIX = re.compile(r"^/m/(?P<slug>[-a-z0-9]+)(?P<rest>/.*)?$")
-_TTL_SECONDS = 30.0
-_cache: dict[tuple[str, str], tuple[float, Municipality | None]] = {}
-
-
-def _lookup(field: str, value: str) -> Municipality | None:
-    """Municipalities change rarely; a short per-process cache saves a query on every request."""
-    key = (field, value)
-    hit = _cache.get(key)
-    now = time.monotonic()
-    if hit is not None and now - hit[0] < _TTL_SECONDS:
-        return hit[1]
-    found = Municipality.objects.filter(is_active=True, **{field: value}).first()
-    # Cache a slug only when found, so a new municipality is served at once under /m/<slug>/. A
-    # host that is no municipality's (the main site, the API host) is asked about on every request,
-    # so its miss is cached too; a municipality given a new host is served on it within the TTL.
-    if found is not None or field == "host":
-        _cache[key] = (now, found)
-    return found
-
-
-def clear_cache() -> None:
-    _cache.clear()
 
 
 class MunicipalityMiddleware:

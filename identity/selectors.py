@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from time import monotonic
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -17,6 +18,32 @@ def municipalities_public() -> QuerySet[Municipality]:
 
 def municipality_by_slug(slug: str) -> Municipality | None:
     return municipalities_public().filter(slug=slug).first()
+
+
+_TTL_SECONDS = 30.0
+_cache: dict[tuple[str, str], tuple[float, Municipality | None]] = {}
+
+
+def municipality_cached(field: str, value: str) -> Municipality | None:
+    """The active municipality with this `host` or `slug`, from a short per-process cache: every
+    request needs it (middleware, API paths) and municipalities change rarely. Treat the result as
+    read-only; it is shared between requests."""
+    key = (field, value)
+    hit = _cache.get(key)
+    now = monotonic()
+    if hit is not None and now - hit[0] < _TTL_SECONDS:
+        return hit[1]
+    found = Municipality.objects.filter(is_active=True, **{field: value}).first()
+    # Cache a slug only when found, so a new municipality is served at once under /m/<slug>/. A
+    # host that is no municipality's (the main site, the API host) is asked about on every request,
+    # so its miss is cached too; a municipality given a new host is served on it within the TTL.
+    if found is not None or field == "host":
+        _cache[key] = (now, found)
+    return found
+
+
+def municipality_cache_clear() -> None:
+    _cache.clear()
 
 
 def role_assignments_active(municipality: Municipality) -> QuerySet[RoleAssignment]:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpRequest
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema, Status
 
@@ -155,7 +154,10 @@ PAGE_SIZE = 50
 
 
 def _municipality(slug: str) -> Municipality:
-    return get_object_or_404(identity_selectors.municipalities_public(), slug=slug)
+    municipality = identity_selectors.municipality_cached("slug", slug)
+    if municipality is None:
+        raise Http404
+    return municipality
 
 
 def _user(request: HttpRequest) -> User:

@@ -1,7 +1,7 @@
 """Production: every secret from the environment; passes `manage.py check --deploy`."""
 
 from .base import *  # noqa: F403
-from .base import DATABASES, env
+from .base import DATABASES, REDIS_URL, env
 
 DEBUG = False
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")
@@ -40,3 +40,8 @@ EMAIL_BACKEND = env.str(
 )
 EMAIL_HOST = env.str("DJANGO_EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("DJANGO_EMAIL_PORT", default=25)
+
+# Sessions (browser cookies and the API's X-Session-Token) are read on every request: serve them
+# from Redis and keep PostgreSQL as the durable copy, so a Redis restart only costs a cache miss.
+if REDIS_URL:
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"

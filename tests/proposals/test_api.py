@@ -3,6 +3,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -149,3 +150,35 @@ def test_signatory_list_is_for_the_election_office_and_audited(town: Municipalit
         _client().get("/m/maebashi/proposals/proposals.csv").streaming_content
     ).decode()
     assert f"住民 {signer.pk}" not in public
+
+
+def test_sign_with_a_session_token_query_count(
+    town: Municipality, django_assert_num_queries: Any
+) -> None:
+    """The API's hot path: the token is one session read (allauth's default strategy made it two),
+    then the user, then the signature's own statements; the municipality comes from the
+    per-process cache. (SAVEPOINT/RELEASE stand for BEGIN/COMMIT inside the test's transaction.)"""
+    proposal = collecting(town, citizen_type(town), verified(town))
+    url = f"/api/v1/municipalities/maebashi/proposals/{proposal.pk}/signature"
+    browser = _client(verified(town))
+    token = browser.session.session_key
+    api = Client()
+    api.get("/api/v1/municipalities/maebashi")  # the municipality is cached per process
+    with django_assert_num_queries(9) as captured:
+        response = api.post(url, HTTP_X_SESSION_TOKEN=token)
+    assert response.status_code == 201, response.content
+    tables = [
+        re.search(r'(?:FROM|INTO|UPDATE) "?(\w+)', q["sql"])[1]  # type: ignore[index]
+        for q in captured.captured_queries
+        if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))
+    ]
+    assert tables == [
+        "django_session",
+        "identity_user",
+        "proposals_proposal",
+        "identity_verification",
+        "proposals_signature",
+        "identity_auditentry",
+        "proposals_proposal",
+    ]
+    assert api.post(url, HTTP_X_SESSION_TOKEN="forged").status_code == 401

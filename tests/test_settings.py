@@ -56,3 +56,13 @@ def test_services_follow_the_environment() -> None:
     else:
         assert layer.endswith("InMemoryChannelLayer")
         assert settings.CELERY_BROKER_URL == "memory://"
+
+
+def test_production_sessions_come_from_redis_when_it_is_configured() -> None:
+    code = "from django.conf import settings; print(settings.SESSION_ENGINE)"
+    with_redis = _manage(
+        "shell", "--no-imports", "-c", code, env={**PRODUCTION, "REDIS_URL": "redis://x:6379/0"}
+    )
+    without = _manage("shell", "--no-imports", "-c", code, env=PRODUCTION)
+    assert with_redis.stdout.strip() == "django.contrib.sessions.backends.cached_db", with_redis
+    assert without.stdout.strip() == "django.contrib.sessions.backends.db", without

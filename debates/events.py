@@ -34,4 +34,5 @@ def publish(debate_id: int, event: str, data: dict[str, object]) -> None:
     """Broadcast ``event`` to the debate's viewers once the current transaction commits."""
     if event not in EVENTS:
         raise ValueError(f"unknown debate event {event!r}")
-    transaction.on_commit(partial(_send, debate_id, event, dict(data)))
+    # robust: the write has committed; a channel-layer hiccup must not turn it into an error page.
+    transaction.on_commit(partial(_send, debate_id, event, dict(data)), robust=True)

@@ -14,7 +14,9 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
-EVENTS = frozenset({"phase_changed", "contribution_added", "statement_published", "opinions_updated"})
+EVENTS = frozenset(
+    {"phase_changed", "contribution_added", "statement_published", "opinions_updated"}
+)
 
 
 def group_name(debate_id: int) -> str:

@@ -125,5 +125,5 @@ def test_a_conclusion_becomes_one_proposal_draft() -> None:
         isinstance(o, Conflict) and o.code == "already_linked" for o in outcomes if o not in made
     )
     assert Proposal.objects.filter(municipality=town).count() == 1
-    assert debate.conclusion.proposal_id == made[0].pk  # type: ignore[attr-defined]
+    assert debate.conclusion.proposal_id == made[0].pk
     assert AuditEntry.objects.filter(action="debate.conclusion_to_proposal").count() == 1

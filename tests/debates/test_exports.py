@@ -38,11 +38,11 @@ def moderator(town: Municipality) -> User:
 
 def _get(view: Any, town: Municipality, debate: Debate) -> tuple[str, list[list[str]]]:
     request = RequestFactory().get("/")
-    request.municipality = town  # type: ignore[attr-defined]
+    request.municipality = town
     response: HttpResponseBase = view(request, debate.pk)
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"].startswith('attachment; filename="debate-')
-    text = b"".join(response.streaming_content).decode("utf-8")  # type: ignore[attr-defined]
+    text = b"".join(response.streaming_content).decode("utf-8")
     assert text.startswith("\ufeff")
     return text, list(csv.reader(io.StringIO(text[1:])))
 
@@ -140,6 +140,6 @@ def test_summary_csv(town: Municipality, moderator: User) -> None:
 def test_csv_of_another_municipality_is_not_found(town: Municipality, moderator: User) -> None:
     debate = make_debate(town, moderator, "diverge")
     request = RequestFactory().get("/")
-    request.municipality = MunicipalityFactory()  # type: ignore[attr-defined]
+    request.municipality = MunicipalityFactory()
     with pytest.raises(Http404):
         exports.contributions_csv(request, debate.pk)

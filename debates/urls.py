@@ -1,6 +1,6 @@
 from django.urls import path
 
-from debates import views, views_converge, views_staff
+from debates import exports, views, views_converge, views_staff
 
 app_name = "debates"
 
@@ -37,6 +37,11 @@ urlpatterns = [
     ),
     path("<int:debate_id>/statements/new/", views_converge.statement_propose, name="propose"),
     path("<int:debate_id>/report/", views_converge.opinion_report, name="opinions"),
+    # Public record (CSV; the views live in debates.exports).
+    path("<int:debate_id>/contributions.csv", exports.contributions_csv, name="contributions_csv"),
+    path("<int:debate_id>/statements.csv", exports.statements_csv, name="statements_csv"),
+    path("<int:debate_id>/votes.csv", exports.votes_csv, name="votes_csv"),
+    path("<int:debate_id>/summary.csv", exports.summary_csv, name="summary_csv"),
     # Moderators.
     path("new/", views_staff.debate_new, name="staff_new"),
     path("<int:debate_id>/moderation/", views_staff.moderation_home, name="staff_home"),

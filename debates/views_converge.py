@@ -218,7 +218,7 @@ def opinion_report(request: HttpRequest, debate_id: int) -> HttpResponse:
         "socket_path": f"/ws/debates/{debate.pk}/",
         "map_width": MAP_WIDTH,
         "map_height": MAP_HEIGHT,
-        "csv_links": False,  # the CSV views (debates.exports) are wired once they land
+        "csv_links": True,
     }
     if report is not None:
         points, groups = opinion_map(report)

@@ -392,6 +392,20 @@ def test_report_page_has_the_map_and_its_text_alternative(
     assert "屋根を" in en
 
 
+def test_report_links_every_csv_download(
+    town: Municipality,
+    moderator: User,
+) -> None:
+    debate = _voted_debate(town, moderator)
+    html = page(Client(), f"{BASE}{debate.pk}/report/", "en")
+    for name in ("contributions", "statements", "votes", "summary"):
+        url = f"{BASE}{debate.pk}/{name}.csv"
+        assert f'href="{url}"' in html
+        response = Client().get(url)
+        assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    assert Client().get("/m/maebashi/debates/999999/votes.csv").status_code == 404
+
+
 def test_report_page_without_votes(converging: Debate) -> None:
     en = page(Client(), f"{BASE}{converging.pk}/report/", "en")
     assert "There are not enough votes for a report yet." in en

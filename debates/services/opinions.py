@@ -12,6 +12,8 @@ than a few windows (a lost task or an evicted cache key).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import numpy as np
@@ -42,6 +44,17 @@ def opinions_schedule(debate_id: int) -> bool:
         return False
     opinions_recompute.apply_async((debate_id,), countdown=seconds)
     return True
+
+
+@contextmanager
+def opinions_deferred(debate_id: int) -> Iterator[None]:
+    """For bulk writes (imports, the demo): votes inside schedule nothing; one computation runs
+    at the end (here, synchronously)."""
+    cache.set(_pending_key(debate_id), 1, timeout=3600)
+    try:
+        yield
+    finally:
+        opinions_recompute_claimed(debate_id)
 
 
 def _claim(debate_id: int) -> bool:

@@ -77,6 +77,11 @@ urlpatterns = [
         views_staff.statement_reject,
         name="staff_statement_reject",
     ),
+    path(
+        "<int:debate_id>/moderation/statements/<int:statement_id>/edit/",
+        views_staff.statement_edit,
+        name="staff_statement_edit",
+    ),
     path("<int:debate_id>/moderation/similar/", views_staff.similar, name="staff_similar"),
     path("<int:debate_id>/moderation/merge/", views_staff.merge, name="staff_merge"),
     path(

@@ -25,6 +25,7 @@ from debates.forms import (
     PhaseFormSet,
     ProposalDraftForm,
     ReasonForm,
+    StatementForm,
     SummaryForm,
 )
 from debates.models import (
@@ -320,6 +321,28 @@ def statement_reject(request: HttpRequest, debate: Debate, statement_id: int) ->
             messages.error(request, str(error.message))
         else:
             messages.success(request, _("The statement was rejected."))
+    return redirect("debates:staff_statements", debate_id=debate.pk)
+
+
+@moderator_view
+@require_POST
+def statement_edit(request: HttpRequest, debate: Debate, statement_id: int) -> HttpResponseBase:
+    """Shorten or correct a statement before anyone has voted on it."""
+    statement = _statement_or_404(debate, statement_id)
+    form = StatementForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Write the statement (at most 300 characters)."))
+    else:
+        try:
+            services.statement_edit(
+                actor=current_user(request),
+                statement_id=statement.pk,
+                text=form.cleaned_data["text"],
+            )
+        except DomainError as error:
+            messages.error(request, str(error.message))
+        else:
+            messages.success(request, _("The statement was changed."))
     return redirect("debates:staff_statements", debate_id=debate.pk)
 
 

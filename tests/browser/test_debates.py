@@ -15,11 +15,19 @@ from datetime import datetime, timedelta
 import pytest
 from django.utils import timezone
 
+from debates.events import group_name
 from debates.models import Comment, Conclusion, Contribution, Debate, Statement, Vote
-from debates.services import statement_create_from_contributions, vote_cast
+from debates.services import phase_advance, statement_create_from_contributions, vote_cast
 from identity.models import Municipality, Role
 from tests.browser.conftest import CheckedPage, OpenPage, outside_playwright_loop
-from tests.browser.test_proposals import as_staff, sign_in, staff_user
+from tests.browser.test_proposals import (  # noqa: F401 (asgi_server is a fixture)
+    _wait_until_subscribed,
+    as_staff,
+    asgi_server,
+    sign_in,
+    staff_user,
+)
+from tests.debates.test_services import make_debate
 from tests.proposals.conftest import verified
 
 pytestmark = pytest.mark.browser
@@ -162,3 +170,51 @@ def test_debate_through_all_three_phases(open_page: OpenPage, maebashi: Municipa
     assert page.locator("#conclusion-heading").is_visible()
     assert page.locator("form.vote-form").count() == 0
     assert page.locator(f"form[action='{detail}contribute/']").count() == 0
+
+
+@pytest.mark.postgres
+def test_live_phase_change_and_report_refresh(
+    open_page: OpenPage,
+    maebashi: Municipality,
+    asgi_server: str,  # noqa: F811 (the fixture imported above)
+) -> None:
+    """Over a real socket (ASGI server): the open debate page announces the phase change in its
+    live region and reloads on request; the open report fills in when new groups are computed."""
+    moderator = staff_user(maebashi, Role.MODERATOR)
+    with outside_playwright_loop():
+        debate = make_debate(maebashi, moderator, "diverge", "converge", "conclude")
+        voters = [verified(maebashi) for _ in range(6)]
+    detail = f"{DEBATES}{debate.pk}/"
+    watcher = open_page(base_url=asgi_server)
+    with watcher.page.expect_websocket() as socket_opened:
+        watcher.goto(detail)
+    assert socket_opened.value.url.endswith(f"/ws/debates/{debate.pk}/")
+    _wait_until_subscribed(group_name(debate.pk))
+    assert watcher.locator("[data-debate-socket]").get_attribute("data-phase") == "diverge"
+
+    with outside_playwright_loop():
+        phase_advance(actor=moderator, debate_id=debate.pk)
+    notice = watcher.locator("#debate-live button")
+    notice.wait_for(state="visible", timeout=10_000)
+    assert watcher.locator("#debate-live").get_attribute("role") == "status"
+    watcher.check(new_document=False)  # the page with the notice passes axe too
+    watcher.submit(notice)
+    assert watcher.locator("[data-debate-socket]").get_attribute("data-phase") == "converge"
+
+    with watcher.page.expect_websocket():
+        watcher.goto(f"{detail}report/")
+    _wait_until_subscribed(group_name(debate.pk))
+    assert watcher.locator("svg[data-opinion-map]").count() == 0
+    with outside_playwright_loop():
+        statements = [
+            statement_create_from_contributions(actor=moderator, debate_id=debate.pk, text=text)
+            for text in ("屋根を", "ライト", "車禁止", "ベンチ", "市場", "緑を", "音楽")
+        ]
+        for person, voter in enumerate(voters):
+            for index, statement in enumerate(statements):
+                agree = (index < 3) == (person < 3)
+                vote_cast(actor=voter, statement_id=statement.pk, value=1 if agree else -1)
+    # Celery is eager: each vote's recomputation ran and broadcast `opinions_updated`.
+    watcher.locator("svg[data-opinion-map]").wait_for(state="visible", timeout=10_000)
+    assert watcher.locator("table[data-groups-table] tbody tr").count() >= 2
+    watcher.check(new_document=False)

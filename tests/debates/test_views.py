@@ -290,7 +290,7 @@ def test_detail_query_count_is_bounded(
     first = contribution_add(actor=resident, debate_id=debate.pk, body="一")
     comment_add(actor=resident, contribution_id=first.pk, body="c")
     client.get(url)
-    with django_assert_max_num_queries(30) as few:
+    with django_assert_max_num_queries(16) as few:
         assert client.get(url).status_code == 200
     for n in range(8):
         contribution = contribution_add(actor=resident, debate_id=debate.pk, body=f"本文{n}")
@@ -596,6 +596,33 @@ def test_pending_statements_publish_and_reject(
     bad.refresh_from_db()
     assert (good.status, bad.status) == (StatementStatus.PUBLISHED, StatementStatus.REJECTED)
     assert "宣伝" in page(logged_in(resident), f"{BASE}{converging.pk}/", "en")
+
+
+def test_statement_edit_until_the_first_vote(
+    converging: Debate,
+    moderator: User,
+    resident: User,
+) -> None:
+    statement = statement_create_from_contributions(
+        actor=moderator,
+        debate_id=converging.pk,
+        text="駅前の広場には屋根付きの休憩所を作るべきだと思う",
+    )
+    client = logged_in(moderator)
+    url = f"{BASE}{converging.pk}/moderation/statements/{statement.pk}/edit/"
+    assert f'action="{url}"' in page(client, f"{BASE}{converging.pk}/moderation/statements/", "en")
+    post(client, url, {"text": ""})
+    statement.refresh_from_db()
+    assert statement.text.startswith("駅前の広場には")
+    post(client, url, {"text": "広場に屋根を"})
+    statement.refresh_from_db()
+    assert statement.text == "広場に屋根を"
+    vote_cast(actor=resident, statement_id=statement.pk, value=1)
+    html = page(client, f"{BASE}{converging.pk}/moderation/statements/", "en")
+    assert f'action="{url}"' not in html
+    post(client, url, {"text": "別の文"})
+    statement.refresh_from_db()
+    assert statement.text == "広場に屋根を"
 
 
 def test_similar_contributions_merge_into_a_statement(

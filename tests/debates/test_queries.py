@@ -62,7 +62,7 @@ def test_contribution_lists_are_one_query(
     _fill(debate, 8)
     with django_assert_num_queries(1):
         rows = list(selectors.contributions_public(debate, sort=sort, seed="7"))
-        _ = [(c.author.display_name, c.comment_count) for c in rows]  # type: ignore[attr-defined]
+        _ = [(c.author.display_name, c.comment_count) for c in rows]
     assert len(rows) == 8
     if sort == "random":
         again = list(selectors.contributions_public(debate, sort=sort, seed="7"))

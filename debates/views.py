@@ -180,7 +180,10 @@ def debate_list(request: HttpRequest) -> HttpResponse:
 
 
 def _filters(request: HttpRequest, debate: Debate) -> tuple[ContributionFilterForm, str, str]:
-    form = ContributionFilterForm(request.GET or None, categories=_categories(debate))
+    # Its own id prefix: the post form on the same page has a `category` field too.
+    form = ContributionFilterForm(
+        request.GET or None, categories=_categories(debate), auto_id="filter_%s"
+    )
     sort, category = "new", ""
     if form.is_bound and form.is_valid():
         sort = form.cleaned_data["sort"] or "new"

@@ -90,7 +90,7 @@ def test_debate_through_all_three_phases(open_page: OpenPage, maebashi: Municipa
         page.submit(f"form[action='{detail}contribute/'] button[type=submit]")
     first = Contribution.objects.get(title="ベンチ")
     comment_form = f"form[action='{detail}contributions/{first.pk}/comment/']"
-    page.locator(f"#comment-{first.pk}").fill("日陰もあると嬉しい")
+    page.locator(f"#comment-body-{first.pk}").fill("日陰もあると嬉しい")
     page.submit(f"{comment_form}.comment-form button")
     top = Comment.objects.get()
     page.locator(f"#comment-{top.pk} ~ details summary").click()

@@ -3,6 +3,7 @@ nothing, and the list and detail pages make a bounded number of queries."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -55,7 +56,10 @@ def logged_in(user: User | None) -> Client:
 def page(client: Client, url: str, lang: str = "ja", **kwargs: Any) -> str:
     response = client.get(url, HTTP_ACCEPT_LANGUAGE=lang, **kwargs)
     assert response.status_code == 200, (url, response.status_code)
-    return response.content.decode()
+    html: str = response.content.decode()
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert len(ids) == len(set(ids)), f"duplicate ids on {url}"
+    return html
 
 
 @pytest.fixture

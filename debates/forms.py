@@ -177,6 +177,7 @@ class MergeForm(forms.Form):
     )
     contributions = forms.TypedMultipleChoiceField(
         label=_("Source contributions"),
+        required=False,
         coerce=int,
         widget=forms.CheckboxSelectMultiple,
     )

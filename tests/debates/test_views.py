@@ -522,6 +522,7 @@ def test_phases_edit_and_advance(
 ) -> None:
     client = logged_in(moderator)
     url = f"{BASE}{debate.pk}/moderation/phases/"
+    page(client, url)
     html = page(client, url, "en")
     assert 'name="phases-0-kind"' in html and 'name="phases-2-ends_at"' in html
     before = list(Phase.objects.filter(debate=debate).values_list("kind", "starts_at"))
@@ -559,6 +560,7 @@ def test_moderation_queue_hide_and_resolve(
     page(client, home)
     hide = f"{home}contributions/{first.pk}/hide/"
     page(client, hide, "en")
+    page(client, hide)
     assert post(client, hide, {"reason": " "}).status_code == 422
     first.refresh_from_db()
     assert not first.is_hidden
@@ -657,6 +659,9 @@ def test_similar_contributions_merge_into_a_statement(
     statement = Statement.objects.get()
     assert statement.status == StatementStatus.PUBLISHED
     assert sorted(statement.sources.values_list("pk", flat=True)) == sorted([a.pk, b.pk])
+    # A statement of the moderator's own, from no contribution.
+    assert post(client, merge, {"text": "夜は静かに"}).status_code == 302
+    assert Statement.objects.get(text="夜は静かに").sources.count() == 0
 
 
 def test_conclusion_page_publishes_and_drafts_a_proposal(

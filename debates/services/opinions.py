@@ -12,6 +12,7 @@ than a few windows (a lost task or an evicted cache key).
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -168,25 +169,27 @@ def opinions_compute(
     )
     column = {sid: j for j, sid in enumerate(statement_ids)}
     rows = (
-        Vote.objects.filter(statement_id__in=statement_ids)
+        Vote.objects.filter(
+            statement__debate_id=debate_id, statement__status=StatementStatus.PUBLISHED
+        )
         .order_by("participant_id", "statement_id")
         .values_list("participant_id", "statement_id", "value")
     )
+    # Compact arrays (8 + 8 + 1 bytes a vote), not lists of Python ints: 3 M votes stay ~50 MB.
     participant_row: dict[int, int] = {}
-    p_list: list[int] = []
-    s_list: list[int] = []
-    v_list: list[int] = []
-    for participant_id, statement_id, value in rows.iterator(chunk_size=5000):
-        p_list.append(participant_row.setdefault(participant_id, len(participant_row)))
-        s_list.append(column[statement_id])
-        v_list.append(value)
-    tokens_by_id = dict(
-        Participant.objects.filter(pk__in=list(participant_row)).values_list("pk", "token")
-    )
+    p_arr, s_arr, v_arr = array("q"), array("q"), array("b")
+    for participant_id, statement_id, value in rows.iterator(chunk_size=20_000):
+        j = column.get(statement_id)
+        if j is None:  # published after the statement list was read: the next run has it
+            continue
+        p_arr.append(participant_row.setdefault(participant_id, len(participant_row)))
+        s_arr.append(j)
+        v_arr.append(value)
+    tokens_by_id = dict(Participant.objects.filter(debate_id=debate_id).values_list("pk", "token"))
     tokens = [tokens_by_id[pid] for pid in participant_row]
-    pi = np.asarray(p_list, dtype=np.int64)
-    si = np.asarray(s_list, dtype=np.int64)
-    v = np.asarray(v_list, dtype=np.int8)
+    pi = np.frombuffer(p_arr, dtype=np.int64) if p_arr else np.zeros(0, dtype=np.int64)
+    si = np.frombuffer(s_arr, dtype=np.int64) if s_arr else np.zeros(0, dtype=np.int64)
+    v = np.frombuffer(v_arr, dtype=np.int8) if v_arr else np.zeros(0, dtype=np.int8)
     result = compute_opinions(pi, si, v, (len(tokens), len(statement_ids)), params)
     snapshot = OpinionSnapshot.objects.create(
         debate_id=debate_id,

@@ -12,8 +12,18 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import CharField, Count, Prefetch, Q, QuerySet, Value
-from django.db.models.functions import MD5, Cast, Concat
+from django.db.models import (
+    CharField,
+    Count,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import MD5, Cast, Coalesce, Concat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -25,6 +35,7 @@ from debates.models import (
     OpinionSnapshot,
     Participant,
     Phase,
+    Reaction,
     Report,
     Statement,
     StatementStatus,
@@ -41,19 +52,25 @@ def phase_running(phases: Sequence[Phase], at: datetime) -> Phase | None:
     return next((p for p in phases if p.starts_at <= at < p.ends_at), None)
 
 
+def _count_of(queryset: QuerySet[Any], field: str) -> Coalesce:
+    """COUNT(*) of a correlated subquery (no join fan-out when a row has several counts)."""
+    counted = queryset.order_by().values(field).annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
 def debates_public(municipality: Municipality) -> QuerySet[Debate]:
     """Every debate of the municipality, newest first, with phases prefetched (two queries) and
     `contribution_count` / `statement_count` (visible, published) annotated."""
     return (
         Debate.objects.filter(municipality=municipality)
         .annotate(
-            contribution_count=Count(
-                "contributions", filter=Q(contributions__hidden_at__isnull=True), distinct=True
+            contribution_count=_count_of(
+                Contribution.objects.filter(debate=OuterRef("pk"), hidden_at__isnull=True),
+                "debate",
             ),
-            statement_count=Count(
-                "statements",
-                filter=Q(statements__status=StatementStatus.PUBLISHED),
-                distinct=True,
+            statement_count=_count_of(
+                Statement.objects.filter(debate=OuterRef("pk"), status=StatementStatus.PUBLISHED),
+                "debate",
             ),
         )
         .prefetch_related(Prefetch("phases", queryset=Phase.objects.order_by("starts_at")))
@@ -118,10 +135,13 @@ def contributions_public(
         Contribution.objects.filter(debate=debate)
         .select_related("author")
         .annotate(
-            comment_count=Count(
-                "comments", filter=Q(comments__hidden_at__isnull=True), distinct=True
+            comment_count=_count_of(
+                Comment.objects.filter(contribution=OuterRef("pk"), hidden_at__isnull=True),
+                "contribution",
             ),
-            reaction_count=Count("reactions", distinct=True),
+            reaction_count=_count_of(
+                Reaction.objects.filter(contribution=OuterRef("pk")), "contribution"
+            ),
         )
     )
     if sort == "discussed":

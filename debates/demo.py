@@ -1,4 +1,4 @@
-"""Demo debates, one per phase, so a newcomer sees a living debate (documented in README):
+"""Demo debates, one per phase, so a newcomer sees a living debate:
 
 - 「駅前広場をどう使う？」 collecting ideas now (contributions, comments, reactions, similar ideas
   for the moderator's merge page);

@@ -8,6 +8,11 @@ published statements and votes from bench/converge.py's generator, bulk-inserted
 `debates.services.opinions.opinions_compute` once: loading the votes, `compute_opinions`, building
 the snapshot JSON and storing it. Prints the phases' wall times, the process's max RSS, the
 snapshot's JSON size and the groups found. Without --keep the synthetic debate is deleted after.
+
+Measured (PostgreSQL 15, 2 shared cores at load average ~6): 10,000 x 1,000 at 30 % (3.0 M votes)
+recomputed in 9.8 s end to end, max RSS 771 MiB for the whole process (the synthetic data and the
+bulk insert included), snapshot JSON 527 kB, the 4 latent groups found (2,534 / 2,531 / 2,496 /
+2,439). 2,000 x 500 (0.3 M votes): 2.7 s, 293 MiB.
 """
 
 from __future__ import annotations

@@ -428,3 +428,41 @@ def test_statement_length_message_in_english(converging: Debate, moderator: User
         with pytest.raises(InvalidInput) as long:
             statement(converging, moderator, "x" * 301)
         assert "at most 300 characters" in str(long.value.message)
+
+
+def test_one_person_with_two_accounts_takes_part_once(
+    converging: Debate, town: Municipality, moderator: User
+) -> None:
+    from datetime import date
+
+    from identity import services as identity_services
+    from identity.keys import PersonFacts
+    from identity.models import EndReason
+
+    clerk = staff(town, Role.COUNTER_CLERK)
+    person = PersonFacts("前橋 一郎", date(1970, 5, 5), "大手町1-1")
+    first_account, second_account = UserFactory(), UserFactory()
+    first = identity_services.verification_by_counter(
+        actor=clerk,
+        municipality=town,
+        user=first_account,
+        person=person,
+        document_type="my_number_card",
+    )
+    made = statement(converging, moderator)
+    vote_cast(actor=first_account, statement_id=made.pk, value=1)
+    identity_services.verification_revoke(
+        actor=clerk, municipality=town, verification_id=first.pk, reason=EndReason.USER_REQUEST
+    )
+    identity_services.verification_by_counter(
+        actor=clerk,
+        municipality=town,
+        user=second_account,
+        person=person,
+        document_type="my_number_card",
+    )
+    with pytest.raises(Conflict) as refused:
+        vote_cast(actor=second_account, statement_id=made.pk, value=-1)
+    assert refused.value.code == "other_account"
+    made.refresh_from_db()
+    assert (made.agree_count, made.disagree_count) == (1, 0) and Participant.objects.count() == 1

@@ -264,3 +264,45 @@ def test_no_open_proposal_type_is_a_conflict(town: Municipality, moderator: User
     with pytest.raises(Conflict) as refused:
         conclusion_to_proposal_draft(actor=verified(town), debate_id=debate.pk)
     assert refused.value.code == "no_proposal_type"
+
+
+def test_writes_broadcast_their_events(
+    town: Municipality,
+    moderator: User,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    from debates.services import (
+        contribution_add,
+        statement_create_from_contributions,
+        statement_moderate,
+        statement_submit,
+        vote_cast,
+    )
+
+    debate = make_debate(town, moderator, "diverge", "converge")
+    resident = verified(town)
+    layer, channel = _listen(debate)
+    with django_capture_on_commit_callbacks(execute=True):
+        contribution = contribution_add(actor=resident, debate_id=debate.pk, body="屋根を")
+    with django_capture_on_commit_callbacks(execute=True):
+        made = statement_create_from_contributions(
+            actor=moderator, debate_id=debate.pk, text="屋根を", contribution_ids=[contribution.pk]
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        phase_advance(actor=moderator, debate_id=debate.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        proposed = statement_submit(actor=resident, debate_id=debate.pk, text="ベンチを")
+    with django_capture_on_commit_callbacks(execute=True):
+        statement_moderate(actor=moderator, statement_id=proposed.pk, publish=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        vote_cast(actor=resident, statement_id=made.pk, value=1)  # computes at once (eager)
+    got = [(m["event"], m["data"].get("id")) for m in _received(layer, channel)]
+    snapshot = debate.opinion_snapshots.get()
+    converge = Phase.objects.get(debate=debate, kind="converge")
+    assert got == [
+        ("contribution_added", contribution.pk),
+        ("statement_published", made.pk),
+        ("phase_changed", converge.pk),
+        ("statement_published", proposed.pk),
+        ("opinions_updated", snapshot.pk),
+    ]

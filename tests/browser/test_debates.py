@@ -17,7 +17,12 @@ from django.utils import timezone
 
 from debates.events import group_name
 from debates.models import Comment, Conclusion, Contribution, Debate, Statement, Vote
-from debates.services import phase_advance, statement_create_from_contributions, vote_cast
+from debates.services import (
+    contribution_add,
+    phase_advance,
+    statement_create_from_contributions,
+    vote_cast,
+)
 from identity.models import Municipality, Role
 from tests.browser.conftest import CheckedPage, OpenPage, outside_playwright_loop
 from tests.browser.test_proposals import (  # noqa: F401 (asgi_server is a fixture)
@@ -192,8 +197,21 @@ def test_live_phase_change_and_report_refresh(
     _wait_until_subscribed(group_name(debate.pk))
     assert watcher.locator("[data-debate-socket]").get_attribute("data-phase") == "diverge"
 
+    # A contribution posted elsewhere: "1 new contribution" with a button to show it.
+    with outside_playwright_loop():
+        contribution_add(actor=voters[0], debate_id=debate.pk, body="バス停に屋根を")
+    watcher.locator("#debate-live button").wait_for(state="visible", timeout=10_000)
+    assert watcher.locator("text=バス停に屋根を").count() == 0  # not patched in: a notice
+    watcher.check(new_document=False)
+
     with outside_playwright_loop():
         phase_advance(actor=moderator, debate_id=debate.pk)
+    watcher.page.wait_for_function(
+        "() => document.querySelector('#debate-live').dataset.phaseMessage"
+        " && document.querySelector('#debate-live').textContent.includes("
+        "document.querySelector('#debate-live').dataset.phaseMessage)",
+        timeout=10_000,
+    )
     notice = watcher.locator("#debate-live button")
     notice.wait_for(state="visible", timeout=10_000)
     assert watcher.locator("#debate-live").get_attribute("role") == "status"

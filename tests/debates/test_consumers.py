@@ -17,7 +17,11 @@ from django.test import override_settings
 
 from config.asgi import application
 from debates.models import Contribution, Debate
-from debates.services import phase_advance, statement_create_from_contributions
+from debates.services import (
+    contribution_add,
+    phase_advance,
+    statement_create_from_contributions,
+)
 from identity.errors import PermissionDenied
 from identity.models import AuditEntry, Municipality, Role, User
 from tests.debates.test_services import make_debate
@@ -84,6 +88,21 @@ async def test_anonymous_listener_hears_the_phase_change(layer: str) -> None:
         "type": "debate.event",
         "event": "phase_changed",
         "data": {"phase": "converge", "id": phase.pk},
+    }
+    await communicator.disconnect()
+
+
+async def test_new_contribution_is_announced(layer: str) -> None:
+    _town, _moderator, resident, debate = await _setup()
+    communicator = await _listen(debate.pk)
+    contribution = await sync_to_async(contribution_add)(
+        actor=resident, debate_id=debate.pk, body="駅前にベンチを"
+    )
+    message = await communicator.receive_json_from(timeout=5)
+    assert message == {
+        "type": "debate.event",
+        "event": "contribution_added",
+        "data": {"id": contribution.pk},
     }
     await communicator.disconnect()
 

@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
 
@@ -48,8 +49,8 @@ def main() -> None:
     call_command("migrate", verbosity=0)
 
     import numpy as np
+    from converge import synthetic
 
-    from bench.converge import synthetic
     from debates.models import (
         Debate,
         OpinionSnapshot,

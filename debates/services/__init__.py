@@ -29,6 +29,12 @@ OpinionReport | None``, ``snapshot_latest(debate)``, ``moderation_queue(debate)`
 Similar contributions: ``debates.similarity.similar_groups(debate_id) -> list[SimilarGroup]``.
 CSV views (``debates.exports``, each ``(request, debate_id)``): ``contributions_csv``,
 ``statements_csv``, ``votes_csv``, ``summary_csv``.
+
+Live events (``debates.events.publish``, after commit): ``contribution_added`` (contribution_add),
+``statement_published`` (statement_create_from_contributions, statement_moderate publish),
+``phase_changed`` (phase_advance, phases_set when the running phase changes, beat
+``tasks.phases_announce``), ``opinions_updated`` (the debounced ``tasks.opinions_recompute``
+after votes; see ``debates.services.opinions``; bulk writers use ``opinions_deferred``).
 """
 
 from debates.services.conclude import conclusion_to_proposal_draft, summary_publish

@@ -107,6 +107,7 @@ def test_list_shows_debates_with_their_running_phase(
     en = page(client, BASE, "en")
     assert debate.question in ja and f'href="{BASE}{debate.pk}/"' in ja
     assert "Collect ideas" in en and "Find common ground" in en
+    assert "0 contributions · 0 statements" in en
     assert 'lang="ja"' in ja and 'lang="en"' in en
     assert f'href="{BASE}new/"' not in en  # residents do not start debates
     assert f'href="{BASE}"' in en  # the navigation link

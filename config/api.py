@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from debates.api import router as debates_router
 from identity.api import router as identity_router
 from identity.errors import DomainError
 from proposals.api import router as proposals_router
@@ -30,6 +31,7 @@ api = NinjaAPI(
 )
 api.add_router("", identity_router)
 api.add_router("", proposals_router)
+api.add_router("", debates_router)
 
 
 def _error(

@@ -29,6 +29,8 @@ def csv_cell(value: Any) -> str:
         return timezone.localtime(value).isoformat()
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)  # a number (e.g. a vote of -1) is never a formula: kept numeric
     text = str(value)
     if text.startswith(FORMULA_STARTS):
         # A leading apostrophe makes spreadsheets show the text instead of evaluating it.

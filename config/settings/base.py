@@ -114,7 +114,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "proposals.tasks.close_due_collections",
         "schedule": schedule(60.0),
     },
+    "debates-phases-announce": {
+        "task": "debates.tasks.phases_announce",
+        "schedule": schedule(30.0),
+    },
+    "debates-opinions-stale": {
+        "task": "debates.tasks.opinions_recompute_stale",
+        "schedule": schedule(60.0),
+    },
 }
+# Opinion groups are recomputed at most once per this many seconds per debate, after votes.
+DEBATES_OPINIONS_DEBOUNCE_SECONDS = env.float("DEBATES_OPINIONS_DEBOUNCE_SECONDS", default=10.0)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -204,7 +214,7 @@ AUDIT_SEAL_AFTER_COMMIT = not REDIS_URL
 
 # Each app adds its demo seeder here (run in order by `manage.py seed_demo`), so identity/ needs to
 # know nothing of the apps built on it.
-MEBUKU_DEMO_SEEDERS = ["identity.demo.seed", "proposals.demo.seed"]
+MEBUKU_DEMO_SEEDERS = ["identity.demo.seed", "proposals.demo.seed", "debates.demo.seed"]
 
 # Password links (e-mailed resets and the counter's printed letters) work for 7 days: long enough
 # for a letter taken home, and each link stops working once used.

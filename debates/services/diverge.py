@@ -6,7 +6,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from debates import phases
+from debates import events, phases
 from debates.models import MAX_COMMENT_DEPTH, Comment, Contribution, Reaction
 from debates.services.common import contribution_get, debate_get, require_part
 from identity.audit import audit_record
@@ -48,6 +48,7 @@ def contribution_add(
         target=contribution,
         data={"debate": debate.pk},
     )
+    events.publish(debate.pk, "contribution_added", {"id": contribution.pk})
     return contribution
 
 

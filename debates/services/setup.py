@@ -8,13 +8,14 @@ from datetime import datetime
 from itertools import pairwise
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from debates import permissions, phases
+from debates import events, permissions, phases
 from debates.models import Debate, DebateModerator, Phase
 from debates.services.common import debate_get, require_moderator
 from identity.audit import audit_record
-from identity.errors import InvalidInput, NotFound
+from identity.errors import Conflict, InvalidInput, NotFound
 from identity.models import Municipality, User
 from identity.permissions import require
 from proposals.models import Proposal
@@ -112,11 +113,26 @@ def phases_set(*, actor: User, debate_id: int, phases: Sequence[PhaseSpec]) -> l
     require_moderator(actor, debate)
     specs = list(phases)
     phases_check(specs)
+    now = timezone.now()
+    before = phase_current(debate, now)
     Phase.objects.filter(debate=debate).delete()
+    # Phases that have started are announced here (if the running one changed), not by beat.
     created = Phase.objects.bulk_create(
-        Phase(debate=debate, kind=spec.kind, starts_at=spec.starts_at, ends_at=spec.ends_at)
+        Phase(
+            debate=debate,
+            kind=spec.kind,
+            starts_at=spec.starts_at,
+            ends_at=spec.ends_at,
+            announced_at=now if spec.starts_at <= now else None,
+        )
         for spec in specs
     )
+    after = phase_current(debate, now)
+    if (before and before.kind, before and before.starts_at) != (
+        after and after.kind,
+        after and after.starts_at,
+    ):
+        _announce(debate.pk, after)
     audit_record(
         actor=actor,
         municipality=debate.municipality,
@@ -139,3 +155,76 @@ def phases_set(*, actor: User, debate_id: int, phases: Sequence[PhaseSpec]) -> l
 def phase_current(debate: Debate, at: datetime) -> Phase | None:
     """The phase running at `at` (start inclusive, end exclusive), or None."""
     return permissions.phase_at(debate, at)
+
+
+def _announce(debate_id: int, phase: Phase | None) -> None:
+    events.publish(
+        debate_id,
+        "phase_changed",
+        {"phase": phase.kind if phase else "", "id": phase.pk if phase else None},
+    )
+
+
+@transaction.atomic(durable=True)
+def phase_advance(*, actor: User, debate_id: int) -> Phase:
+    """End the running phase now and start the next one now (its end stays as planned). Before the
+    first phase, start it now. Later phases keep their dates, so phases still meet exactly."""
+    debate = debate_get(debate_id, lock=True)
+    require_moderator(actor, debate)
+    now = timezone.now()
+    rows = list(Phase.objects.select_for_update().filter(debate=debate).order_by("starts_at"))
+    current = next((p for p in rows if p.starts_at <= now < p.ends_at), None)
+    if current is None:
+        upcoming = [p for p in rows if p.starts_at > now]
+        if not upcoming:  # no gaps between phases: nothing upcoming means all are over
+            raise Conflict(_("There is no next phase to start."), code="no_next_phase")
+        following = upcoming[0]
+    else:
+        index = rows.index(current)
+        if index + 1 >= len(rows):
+            raise Conflict(_("There is no next phase to start."), code="no_next_phase")
+        if current.starts_at >= now:
+            raise Conflict(_("This phase has only just started."), code="phase_just_started")
+        following = rows[index + 1]
+        current.ends_at = now
+        current.save(update_fields=["ends_at"])
+    previous_start = following.starts_at
+    following.starts_at = now
+    following.announced_at = now
+    following.save(update_fields=["starts_at", "announced_at"])
+    audit_record(
+        actor=actor,
+        municipality=debate.municipality,
+        action="debate.phase_advance",
+        target=debate,
+        data={
+            "ended": current.kind if current else None,
+            "started": following.kind,
+            "planned_start": previous_start.isoformat(),
+            "at": now.isoformat(),
+        },
+    )
+    _announce(debate.pk, following)
+    return following
+
+
+def phases_announce_due() -> int:
+    """Beat: broadcast `phase_changed` once for each phase whose start has passed. The claim is an
+    UPDATE of `announced_at` from NULL, so two beats never announce the same phase twice; a phase
+    that has ended by the time it is noticed is marked without a broadcast."""
+    now = timezone.now()
+    announced = 0
+    due = list(
+        Phase.objects.filter(announced_at__isnull=True, starts_at__lte=now)
+        .order_by("starts_at", "pk")
+        .values_list("pk", "debate_id", "kind", "ends_at")[:500]
+    )
+    for pk, debate_id, kind, ends_at in due:
+        with transaction.atomic(durable=True):
+            claimed = Phase.objects.filter(pk=pk, announced_at__isnull=True).update(
+                announced_at=now
+            )
+            if claimed and ends_at > now:
+                events.publish(debate_id, "phase_changed", {"phase": kind, "id": pk})
+                announced += 1
+    return announced

@@ -21,6 +21,8 @@ from tests.factories import MunicipalityFactory, staff
         (None, ""),
         (True, "true"),
         (12, "12"),
+        (-1, "-1"),
+        (-0.5, "-0.5"),
     ],
 )
 def test_cells_are_safe_for_spreadsheets(value: object, cell: str) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
-
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -15,7 +13,7 @@ from identity.audit import audit_record
 from identity.errors import Conflict, InvalidInput
 from identity.models import User
 from proposals.models import Proposal, ProposalType
-from proposals.services import ProposalDraft, proposal_file
+from proposals.services import ProposalDraft, proposal_file_within
 
 
 @transaction.atomic(durable=True)
@@ -64,11 +62,6 @@ def summary_publish(*, actor: User, debate_id: int, summary: str, outcome: str) 
     return conclusion
 
 
-# `proposal_file` is a durable transaction of its own; its undecorated body runs inside ours so
-# the draft proposal and the conclusion's link to it commit together (or neither does).
-_proposal_file_body = cast(Any, proposal_file).__wrapped__
-
-
 @transaction.atomic(durable=True)
 def conclusion_to_proposal_draft(
     *, actor: User, debate_id: int, type_id: int | None = None
@@ -105,7 +98,7 @@ def conclusion_to_proposal_draft(
                 raise Conflict(_("No proposal type is open here."), code="no_proposal_type")
             type_id = kind.pk
         body = f"{conclusion.summary}\n\n---\n\n{conclusion.outcome}"
-        proposal = _proposal_file_body(
+        proposal = proposal_file_within(
             actor=actor,
             municipality=debate.municipality,
             type_id=type_id,

@@ -14,7 +14,12 @@ from proposals.services.council import (
     proposal_answer,
     review_start,
 )
-from proposals.services.filing import ProposalDraft, collection_open, proposal_file
+from proposals.services.filing import (
+    ProposalDraft,
+    collection_open,
+    proposal_file,
+    proposal_file_within,
+)
 from proposals.services.follows import follow_add, follow_remove
 from proposals.services.lifecycle import (
     collection_close_early,
@@ -58,6 +63,7 @@ __all__ = [
     "objection_file",
     "proposal_answer",
     "proposal_file",
+    "proposal_file_within",
     "proposal_type_register_set",
     "proposal_type_save",
     "proposal_withdraw",

@@ -36,6 +36,17 @@ def proposal_file(
     *, actor: User, municipality: Municipality, type_id: int, draft: ProposalDraft
 ) -> Proposal:
     """A verified, eligible resident files a proposal; it starts as a draft they can still edit."""
+    return proposal_file_within(
+        actor=actor, municipality=municipality, type_id=type_id, draft=draft
+    )
+
+
+@transaction.atomic
+def proposal_file_within(
+    *, actor: User, municipality: Municipality, type_id: int, draft: ProposalDraft
+) -> Proposal:
+    """`proposal_file` as one step of a caller's own transaction: a debate's conclusion files its
+    draft and links it in one commit, so neither exists without the other."""
     proposal_type = ProposalType.objects.filter(
         pk=type_id, municipality=municipality, is_active=True
     ).first()

@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "identity",
     "proposals",
     "debates",
+    "voting",
 ]
 
 MIDDLEWARE = [
@@ -114,6 +115,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "proposals.tasks.close_due_collections",
         "schedule": schedule(60.0),
     },
+    "voting-close-due": {"task": "voting.tasks.close_due_elections", "schedule": schedule(15.0)},
 }
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -13,6 +13,7 @@ from config.api import api
 urlpatterns = [
     path("", include("identity.urls")),
     path("proposals/", include("proposals.urls")),
+    path("elections/", include("voting.urls")),
     path("accounts/", include("allauth.urls")),
     path("_allauth/", include("allauth.headless.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

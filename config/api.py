@@ -13,6 +13,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from identity.api import router as identity_router
 from identity.errors import DomainError
 from proposals.api import router as proposals_router
+from voting.api import router as voting_router
 
 api = NinjaAPI(
     title="Mebuku API",
@@ -30,6 +31,7 @@ api = NinjaAPI(
 )
 api.add_router("", identity_router)
 api.add_router("", proposals_router)
+api.add_router("", voting_router)
 
 
 def _error(

@@ -120,7 +120,7 @@ class Question(models.Model):
     max_selections = models.PositiveSmallIntegerField(default=1)
 
     class Meta:
-        ordering = ["election", "position"]
+        ordering = ["election_id", "position"]
         constraints = [
             models.UniqueConstraint(fields=["election", "position"], name="question_position"),
             models.UniqueConstraint(fields=["election", "qid"], name="question_qid"),
@@ -156,7 +156,7 @@ class Trustee(models.Model):
     uploaded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["election", "id"]
+        ordering = ["election_id", "id"]
         constraints = [
             models.UniqueConstraint(fields=["election", "user"], name="trustee_once"),
             models.UniqueConstraint(fields=["election", "tid"], name="trustee_tid"),
@@ -184,7 +184,7 @@ class RollEntry(models.Model):
     method = models.CharField(max_length=16, blank=True)
 
     class Meta:
-        ordering = ["election", "alias"]
+        ordering = ["election_id", "alias"]
         verbose_name_plural = _("roll entries")
         constraints = [
             models.UniqueConstraint(fields=["election", "person_key"], name="roll_person_once"),
@@ -204,7 +204,7 @@ class RollExclusion(models.Model):
     code = models.CharField(max_length=32)
 
     class Meta:
-        ordering = ["election", "id"]
+        ordering = ["election_id", "id"]
         constraints = [
             models.UniqueConstraint(fields=["election", "user"], name="roll_exclusion_once"),
         ]

@@ -383,3 +383,18 @@ def trustee_of(user: User | AnonymousUser, election: Election) -> Trustee | None
     if not user.is_authenticated:
         return None
     return Trustee.objects.filter(election=election, user_id=user.pk).first()
+
+
+def ballot_context(user: User | AnonymousUser, election: Election) -> dict[str, Any]:
+    """What the browser's election.mjs needs to encrypt this voter's ballot: electionHash,
+    jointPublicKey, questions (record form) and the voter's alias. Refuses like ballot_cast."""
+    status = voter_status(user, election)
+    if not status.allowed or not status.alias:
+        raise PermissionDenied(status.message, code=status.code)
+    assert election.header is not None
+    return {
+        "election_hash": election.header["election_hash"],
+        "joint_public_key": election.header["joint_public_key"],
+        "questions": election.header["election"]["questions"],
+        "alias": status.alias,
+    }

@@ -63,7 +63,7 @@ def test_draft_is_not_public(town: Any, office: User, trustee_keys: Any) -> None
     from tests.factories import UserFactory
     from tests.voting.conftest import draft_election
 
-    election = draft_election(town, office, [UserFactory(), UserFactory()], trustee_keys)
+    election = draft_election(town, office, [UserFactory() for _ in range(2)], trustee_keys)
     url = f"/api/v1/municipalities/maebashi/elections/{election.pk}"
     assert _client().get(url).status_code == 404
     assert _json(_client().get("/api/v1/municipalities/maebashi/elections")) == []

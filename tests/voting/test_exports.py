@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 def _get(s: Scenario, view: Any) -> Any:
     request = RequestFactory().get("/")
-    request.municipality = s.town  # type: ignore[attr-defined]
+    request.municipality = s.town
     return view(request, s.election.pk)
 
 

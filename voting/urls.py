@@ -1,6 +1,6 @@
 from django.urls import path
 
-from voting import views, views_office, views_trustee
+from voting import exports, views, views_office, views_trustee
 
 app_name = "voting"
 
@@ -17,7 +17,9 @@ urlpatterns = [
         name="audited_ballot",
     ),
     path("<int:election_id>/results/", views.results, name="results"),
-    path("<int:election_id>/record.json", views.record_json, name="record"),
+    path("<int:election_id>/record.json", exports.record_json, name="record"),
+    path("<int:election_id>/results.csv", exports.results_csv, name="results_csv"),
+    path("<int:election_id>/board.csv", exports.board_csv, name="board_csv"),
     # Trustees.
     path("<int:election_id>/trustee/", views_trustee.trustee_page, name="trustee"),
     path("<int:election_id>/trustee/key/", views_trustee.trustee_key, name="trustee_key"),

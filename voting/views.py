@@ -11,10 +11,10 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -26,7 +26,6 @@ from identity.models import Municipality, User
 from voting import selectors
 from voting.forms import TrackerSearchForm
 from voting.models import Election, Phase, Question, Status, Trustee
-from voting.services import record_bytes
 
 ELECTIONS_PER_PAGE = 20
 BOARD_PER_PAGE = selectors.BOARD_PAGE_SIZE
@@ -56,14 +55,6 @@ def _public_election_or_404(request: HttpRequest, election_id: int) -> Election:
     if election.status == Status.DRAFT:
         raise Http404("Not public yet")
     return election
-
-
-def _reverse_or_empty(name: str, **kwargs: Any) -> str:
-    """A URL of another part of the site that may not be merged yet (the CSV exports)."""
-    try:
-        return reverse(name, kwargs=kwargs)
-    except NoReverseMatch:
-        return ""
 
 
 @municipality_required
@@ -122,7 +113,7 @@ def election_detail(request: HttpRequest, election_id: int) -> HttpResponse:
             "status": status,
             "my_ballot": selectors.my_ballot(request.user, election),
             "trustee": selectors.trustee_of(request.user, election),
-            "results_csv_url": _reverse_or_empty("voting:results_csv", election_id=election.pk),
+            "results_csv_url": reverse("voting:results_csv", kwargs={"election_id": election.pk}),
         },
     )
 
@@ -253,7 +244,7 @@ def board(request: HttpRequest, election_id: int) -> HttpResponse:
             "exact": query if len(query) == 64 else "",
             "previous_page": board_page.page - 1 if board_page.page > 1 else None,
             "next_page": board_page.page + 1 if board_page.page < board_page.pages else None,
-            "board_csv_url": _reverse_or_empty("voting:board_csv", election_id=election.pk),
+            "board_csv_url": reverse("voting:board_csv", kwargs={"election_id": election.pk}),
         },
         status=422 if form.is_bound and form.errors else 200,
     )
@@ -317,22 +308,12 @@ def results(request: HttpRequest, election_id: int) -> HttpResponse:
             "phase": election.phase(),
             "phase_label": Phase(election.phase()).label,
             "results": outcome,
+            "questions": [
+                (question, [(option, round(option.share * 100, 1)) for option in question.options])
+                for question in (outcome.questions if outcome else [])
+            ],
             "turnout_percent": round(outcome.turnout * 100, 1) if outcome else None,
-            "results_csv_url": _reverse_or_empty("voting:results_csv", election_id=election.pk),
-            "board_csv_url": _reverse_or_empty("voting:board_csv", election_id=election.pk),
+            "results_csv_url": reverse("voting:results_csv", kwargs={"election_id": election.pk}),
+            "board_csv_url": reverse("voting:board_csv", kwargs={"election_id": election.pk}),
         },
     )
-
-
-@municipality_required
-@require_GET
-def record_json(request: HttpRequest, election_id: int) -> HttpResponseBase:
-    election = _public_election_or_404(request, election_id)
-    try:
-        result = selectors.record_of(election)
-    except NotFound as error:
-        raise Http404(str(error.message)) from error
-    response = HttpResponse(record_bytes(result.record), content_type="application/json")
-    response["Content-Disposition"] = f'attachment; filename="record-{election.pk}.json"'
-    response["X-Record-SHA256"] = result.record_sha256
-    return response

@@ -480,6 +480,10 @@ def test_office_closes_tallies_and_publishes_through_trustees(scenario: Scenario
     assert 'data-option="yes" data-count="1"' in body
     assert 'data-option="no" data-count="1"' in body
     assert "2 of 3 voters voted" in body
+    assert "1 vote (50.0%)" in body
+    assert f"{BASE}{election_id}/results.csv" in body and f"{BASE}{election_id}/board.csv" in body
+    csv = anonymous().get(f"{BASE}{election_id}/results.csv")
+    assert csv.status_code == 200 and csv["Content-Type"].startswith("text/csv")
     assert "python -m voting.verify" in body and "data-verify-guide" in body
     record = anonymous().get(f"{BASE}{election_id}/record.json")
     assert record.status_code == 200

@@ -41,6 +41,11 @@ export function groupedTracker(tracker) {
   return tracker.match(/.{1,8}/g).join(" ");
 }
 
+/** The start of a long hex number, for a table; the JSON below it has the whole number. */
+export function abbreviated(hex, digits = 16) {
+  return hex.length > digits ? `${hex.slice(0, digits)}…` : hex;
+}
+
 /** The message a refusal from the server should show: its own message when it sent one. */
 export async function refusalMessage(response, fallback) {
   try {
@@ -332,8 +337,8 @@ class BallotPage {
           option.text,
           selections[question.id].includes(option.id) ? "1" : "0",
           secrets[qi].randomness[oi],
-          ballot.answers[qi].choices[oi].alpha,
-          ballot.answers[qi].choices[oi].beta,
+          abbreviated(ballot.answers[qi].choices[oi].alpha),
+          abbreviated(ballot.answers[qi].choices[oi].beta),
         ];
         cells.forEach((value, i) => {
           const cell = document.createElement(i < 2 ? "th" : "td");

@@ -205,7 +205,7 @@ AUDIT_SEAL_AFTER_COMMIT = not REDIS_URL
 
 # Each app adds its demo seeder here (run in order by `manage.py seed_demo`), so identity/ needs to
 # know nothing of the apps built on it.
-MEBUKU_DEMO_SEEDERS = ["identity.demo.seed", "proposals.demo.seed"]
+MEBUKU_DEMO_SEEDERS = ["identity.demo.seed", "proposals.demo.seed", "voting.demo.seed"]
 
 # Password links (e-mailed resets and the counter's printed letters) work for 7 days: long enough
 # for a letter taken home, and each link stops working once used.

@@ -5,7 +5,10 @@ bad, the query counts of the lists, and the public record served as published.""
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -602,3 +605,47 @@ def test_bad_factors_change_nothing(scenario: Scenario) -> None:
     )
     assert other.status_code == 403
     assert Ballot.objects.filter(election=election).count() == 1
+
+
+# The ballot script's own logic ---------------------------------------------------------------
+
+NODE = shutil.which("node")
+BALLOT_JS = Path(__file__).resolve().parents[2] / "voting" / "static" / "voting" / "js"
+
+
+@pytest.mark.skipif(NODE is None, reason="node is not on PATH: the ballot script cannot be run")
+def test_ballot_script_helpers() -> None:
+    """The pure helpers of ballot.mjs (the page's steps are driven in tests/browser)."""
+    script = """
+    import { selectionProblems, format, groupedTracker, abbreviated } from "./ballot.mjs";
+    const questions = [
+      { id: "q1", min_selections: 1, max_selections: 1 },
+      { id: "q2", min_selections: 0, max_selections: 2 },
+    ];
+    console.log(JSON.stringify({
+      ok: selectionProblems(questions, { q1: ["yes"], q2: ["a", "b"] }),
+      bad: selectionProblems(questions, { q2: ["a", "b", "c"] }),
+      text: format("at most %(max)s (you chose %(chosen)s), %(other)s", { max: 2, chosen: 3 }),
+      tracker: groupedTracker("0123456789abcdef01"),
+      short: [abbreviated("ab"), abbreviated("0123456789abcdef0123")],
+    }));
+    """
+    assert NODE is not None
+    run = subprocess.run(
+        [NODE, "--input-type=module", "-e", script],
+        cwd=BALLOT_JS,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    out = json.loads(run.stdout)
+    assert out["ok"] == []
+    assert out["bad"] == [
+        {"question": "q1", "kind": "too_few", "min": 1, "max": 1, "chosen": 0},
+        {"question": "q2", "kind": "too_many", "min": 0, "max": 2, "chosen": 3},
+    ]
+    assert out["text"] == "at most 2 (you chose 3), %(other)s"
+    assert out["tracker"] == "01234567 89abcdef 01"
+    assert out["short"] == ["ab", "0123456789abcdef…"]

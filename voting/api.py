@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
@@ -300,12 +301,25 @@ async def ballot_cast(
     )
 
 
+def _release_connection() -> None:
+    """Give the database connection back to the pool while the proofs are being verified, so
+    the pool bounds concurrent queries, not concurrent casts (outside tests' transactions)."""
+    if not connection.in_atomic_block:
+        connection.close()
+
+
 def _prepare(
     user: User, slug: str, election_id: int, ballot: dict[str, Any]
 ) -> services.PreparedBallot:
-    return services.ballot_prepare(
-        actor=user, municipality=_municipality(slug), election_id=election_id, ballot_json=ballot
-    )
+    try:
+        return services.ballot_prepare(
+            actor=user,
+            municipality=_municipality(slug),
+            election_id=election_id,
+            ballot_json=ballot,
+        )
+    finally:
+        _release_connection()
 
 
 @router.post(

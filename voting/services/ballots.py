@@ -34,7 +34,7 @@ from voting.election.encoding import FormatError, from_hex
 from voting.election.group import P, g_pow
 from voting.models import Ballot, BallotKind, Election, RollEntry, RollExclusion, Status
 from voting.permissions import reason_message
-from voting.services.common import election_context
+from voting.services.common import context_by_hash
 
 
 class BallotRejected(InvalidInput):
@@ -125,12 +125,13 @@ def _ballot_content(ballot_json: object, alias: str) -> tuple[dict[str, Any], st
 def ballot_prepare(
     *, actor: User, municipality: Municipality, election_id: int, ballot_json: object
 ) -> PreparedBallot:
-    """The cheap checks before any proof is verified (two indexed reads)."""
+    """The cheap checks before any proof is verified: two indexed reads (the election's period
+    and hash, the voter's roll entry); the election's context is cached by its hash."""
     if not actor.is_authenticated:
         raise PermissionDenied(reason_message("not_signed_in"), code="not_signed_in")
     election = (
         Election.objects.filter(pk=election_id, municipality=municipality)
-        .only("id", "municipality_id", "status", "opens_at", "closes_at", "header")
+        .only("id", "municipality_id", "status", "opens_at", "closes_at", "election_hash")
         .first()
     )
     if election is None:
@@ -140,7 +141,6 @@ def ballot_prepare(
         raise _not_open(election, now)
     entry = voter_roll_entry(actor, election)
     content, tracker = _ballot_content(ballot_json, entry.alias)
-    assert election.header is not None
     return PreparedBallot(
         election_id=election.pk,
         municipality_id=election.municipality_id,
@@ -148,13 +148,29 @@ def ballot_prepare(
         voter_id=actor.pk,
         content=content,
         tracker=tracker,
-        ctx=election_context(election.header),
+        ctx=context_by_hash(election.pk, election.election_hash),
     )
 
 
-def _lock_election_and_clock(election_id: int) -> tuple[Election, datetime]:
-    """Share-lock the election row and read the clock *after* the lock: `election_close` takes
-    the row FOR UPDATE, so every cast either commits before the close or sees it closed."""
+def db_now() -> datetime:
+    """The database's clock (PostgreSQL: clock_timestamp(), the time of this very statement)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT clock_timestamp()")
+            (now,) = cursor.fetchone()
+        return now
+    return timezone.now()
+
+
+def _lock_voter_then_election(roll_entry_id: int, election_id: int) -> tuple[Election, datetime]:
+    """Lock the voter's roll entry (so one voter's casts and audits run one after the other),
+    then share-lock the election row and read the database clock. `election_close` takes the
+    election row FOR UPDATE, so every cast either commits before the close (and its cast_at is
+    earlier) or waits and then sees the election closed. The clock is read after both locks, so
+    a voter's later ballot always has the later cast_at."""
+    RollEntry.objects.select_for_update().filter(pk=roll_entry_id).values_list(
+        "id", flat=True
+    ).get()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
@@ -185,24 +201,31 @@ def _send_receipt(ballot_id: int) -> None:
     send_tracker_email.delay(ballot_id)
 
 
-@transaction.atomic(durable=True)
-def ballot_store(*, actor: User, prepared: PreparedBallot) -> CastReceipt:
-    """Record a ballot whose proofs were verified. Re-voting supersedes the previous ballot."""
-    election, now = _lock_election_and_clock(prepared.election_id)
-    if not (election.status == Status.FROZEN and election.opens_at <= now < election.closes_at):
-        raise _not_open(election, now)
-    # One voter's casts and audits run one after the other from here on.
-    RollEntry.objects.select_for_update().filter(pk=prepared.roll_entry_id).values_list(
-        "id", flat=True
-    ).get()
-    taken = Ballot.objects.filter(tracker=prepared.tracker).values_list("kind", flat=True).first()
-    if taken == BallotKind.AUDITED:
-        raise Conflict(
+class _TrackerTaken(Exception):
+    """The unique index on trackers refused the insert (the transaction is rolled back)."""
+
+
+def _tracker_conflict(tracker: str, *, auditing: bool) -> Conflict:
+    kind = Ballot.objects.filter(tracker=tracker).values_list("kind", flat=True).first()
+    if kind == BallotKind.AUDITED:
+        if auditing:
+            return Conflict(_("This ballot has already been audited."), code="ballot_audited")
+        return Conflict(
             _("This ballot was audited, so it can never be cast. Encrypt your choice again."),
             code="ballot_audited",
         )
-    if taken is not None:
-        raise Conflict(_("This ballot has already been cast."), code="ballot_duplicate")
+    if auditing and kind == BallotKind.CAST:
+        return Conflict(
+            _("This ballot has been cast; a cast ballot is never revealed."), code="ballot_cast"
+        )
+    return Conflict(_("This ballot has already been cast."), code="ballot_duplicate")
+
+
+@transaction.atomic(durable=True)
+def _store(*, actor: User, prepared: PreparedBallot) -> CastReceipt:
+    election, now = _lock_voter_then_election(prepared.roll_entry_id, prepared.election_id)
+    if not (election.status == Status.FROZEN and election.opens_at <= now < election.closes_at):
+        raise _not_open(election, now)
     replaced = Ballot.objects.filter(
         roll_entry_id=prepared.roll_entry_id, kind=BallotKind.CAST, superseded=False
     ).update(superseded=True)
@@ -214,14 +237,15 @@ def ballot_store(*, actor: User, prepared: PreparedBallot) -> CastReceipt:
         tracker=prepared.tracker,
         cast_at=now,
     )
+    # No savepoint (two round trips saved on the hot path): a taken tracker fails the unique
+    # index and we leave at once, so the whole cast rolls back.
     try:
         ballot.save(force_insert=True)
-    except IntegrityError:  # a constraint is the last word; the whole cast rolls back
-        raise Conflict(_("This ballot has already been cast."), code="ballot_duplicate") from None
-    municipality = Municipality(pk=prepared.municipality_id)
+    except IntegrityError:
+        raise _TrackerTaken from None
     audit_record(
         actor=actor,
-        municipality=municipality,
+        municipality=Municipality(pk=prepared.municipality_id),
         action="ballot.cast",
         target=ballot,
         data={
@@ -232,6 +256,15 @@ def ballot_store(*, actor: User, prepared: PreparedBallot) -> CastReceipt:
     )
     transaction.on_commit(partial(_send_receipt, ballot.pk))
     return CastReceipt(ballot.pk, prepared.tracker, now, bool(replaced))
+
+
+def ballot_store(*, actor: User, prepared: PreparedBallot) -> CastReceipt:
+    """Record a ballot whose proofs were verified (one short transaction). Re-voting supersedes
+    the previous ballot; a tracker that was audited or cast already is refused (409)."""
+    try:
+        return _store(actor=actor, prepared=prepared)
+    except _TrackerTaken:
+        raise _tracker_conflict(prepared.tracker, auditing=False) from None
 
 
 def check_proofs(prepared: PreparedBallot) -> None:
@@ -307,22 +340,12 @@ def revealed_selections(
 
 
 @transaction.atomic(durable=True)
-def _audit_store(
+def _audit_insert(
     *, actor: User, prepared: PreparedBallot, randomness: list[Any], selections: dict[str, Any]
 ) -> AuditReceipt:
-    election, now = _lock_election_and_clock(prepared.election_id)
+    election, now = _lock_voter_then_election(prepared.roll_entry_id, prepared.election_id)
     if not (election.status == Status.FROZEN and election.opens_at <= now < election.closes_at):
         raise _not_open(election, now)
-    RollEntry.objects.select_for_update().filter(pk=prepared.roll_entry_id).values_list(
-        "id", flat=True
-    ).get()
-    taken = Ballot.objects.filter(tracker=prepared.tracker).values_list("kind", flat=True).first()
-    if taken == BallotKind.CAST:
-        raise Conflict(
-            _("This ballot has been cast; a cast ballot is never revealed."), code="ballot_cast"
-        )
-    if taken == BallotKind.AUDITED:
-        raise Conflict(_("This ballot has already been audited."), code="ballot_audited")
     ballot = Ballot(
         election_id=prepared.election_id,
         roll_entry_id=prepared.roll_entry_id,
@@ -336,9 +359,7 @@ def _audit_store(
     try:
         ballot.save(force_insert=True)
     except IntegrityError:
-        raise Conflict(
-            _("This ballot has already been received."), code="ballot_duplicate"
-        ) from None
+        raise _TrackerTaken from None
     audit_record(
         actor=actor,
         municipality=Municipality(pk=prepared.municipality_id),
@@ -347,6 +368,17 @@ def _audit_store(
         data={"election": prepared.election_id, "tracker": prepared.tracker},
     )
     return AuditReceipt(ballot.pk, prepared.tracker, selections)
+
+
+def _audit_store(
+    *, actor: User, prepared: PreparedBallot, randomness: list[Any], selections: dict[str, Any]
+) -> AuditReceipt:
+    try:
+        return _audit_insert(
+            actor=actor, prepared=prepared, randomness=randomness, selections=selections
+        )
+    except _TrackerTaken:
+        raise _tracker_conflict(prepared.tracker, auditing=True) from None
 
 
 def ballot_audit(

@@ -66,3 +66,20 @@ def election_context(header: dict[str, Any]) -> ElectionContext:
         header["joint_public_key"],
         json.dumps(header["election"]["questions"], sort_keys=True),
     )
+
+
+_CONTEXTS: dict[str, ElectionContext] = {}
+
+
+def context_by_hash(election_id: int, election_hash: str) -> ElectionContext:
+    """The context of a frozen election, cached by its hash (a content hash: safe to share
+    between elections and never stale), so the cast path does not read the header."""
+    ctx = _CONTEXTS.get(election_hash)
+    if ctx is None:
+        header = Election.objects.filter(pk=election_id).values_list("header", flat=True).get()
+        assert header is not None, "a frozen election has its header"
+        ctx = election_context(header)
+        if len(_CONTEXTS) >= 64:
+            _CONTEXTS.clear()
+        _CONTEXTS[election_hash] = ctx
+    return ctx

@@ -36,6 +36,7 @@ from voting.models import (
     Status,
     Trustee,
 )
+from voting.services.ballots import db_now
 from voting.services.common import election_context, get_election, require_status
 
 
@@ -54,7 +55,7 @@ def election_close(*, actor: User | None, municipality: Municipality, election_i
         require(permissions.can_manage_elections(actor, municipality))
     election = get_election(election_id, municipality, lock=True)
     require_status(election, Status.FROZEN)
-    now = timezone.now()
+    now = db_now()  # the clock the casts compare with, read once they have all committed
     if actor is None and now < election.closes_at:
         raise Conflict(_("Voting has not reached its end yet."), code="not_due")
     election.status = Status.CLOSED

@@ -181,7 +181,18 @@ def encrypt(page: CheckedPage, election_id: int, selections: dict[str, list[str]
 
 
 def cast(page: CheckedPage) -> str:
-    page.locator("[data-action=cast]").click()
+    with page.page.expect_request(
+        lambda request: request.method == "POST" and request.url.endswith("/ballots")
+    ) as sent:
+        page.locator("[data-action=cast]").click()
+    # The server receives the encrypted ballot only: ciphertexts and proofs, no choice.
+    body = sent.value.post_data_json
+    assert set(body) == {"alias", "answers"}
+    assert all(
+        set(choice) == {"alpha", "beta", "proof"}
+        for answer in body["answers"]
+        for choice in answer["choices"]
+    )
     step(page, "cast")
     tracker = page.locator("[data-step=cast] [data-tracker]").inner_text().replace(" ", "")
     assert page.locator("[data-board-link]").get_attribute("href", timeout=1000)
@@ -325,8 +336,8 @@ def test_an_election_from_preparation_to_a_verified_record(
     with outside_playwright_loop():
         assert Election.objects.get(pk=election_id).status == Status.PUBLISHED
 
-    # Anyone reads the results and verifies the record with the verifier.
-    public = open_page()
+    # Anyone reads the results (on a phone, too) and verifies the record with the verifier.
+    public = open_page(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
     public.goto(f"{ELECTIONS}{election_id}/")
     public.submit(f"main a[href='{ELECTIONS}{election_id}/results/']")
     counts = {
@@ -344,6 +355,8 @@ def test_an_election_from_preparation_to_a_verified_record(
         ("q2", "o3"): 1,
     }
     assert public.locator("[data-verify-guide]").is_visible()
+    width = public.page.evaluate("document.scrollingElement.scrollWidth")
+    assert width <= 360, f"the results page is {width}px wide on a phone"
     with public.page.expect_download() as download:
         public.locator("[data-record-link]").click()
     record = tmp_path / "record.json"

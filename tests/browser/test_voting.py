@@ -187,7 +187,7 @@ def cast(page: CheckedPage) -> str:
         page.locator("[data-action=cast]").click()
     # The server receives the encrypted ballot only: ciphertexts and proofs, no choice.
     body = sent.value.post_data_json
-    assert set(body) == {"alias", "answers"}
+    assert isinstance(body, dict) and set(body) == {"alias", "answers"}
     assert all(
         set(choice) == {"alpha", "beta", "proof"}
         for answer in body["answers"]

@@ -87,6 +87,16 @@ def _page(
             "key_form": key_form or JsonUploadForm(prefix="key"),
             "factors_form": factors_form or JsonUploadForm(prefix="factors"),
             "refusal": refusal,
+            "keygen_data": {
+                "target": "id_key-text",
+                "working": _("Making the key pair…"),
+                "made": _("Your key pair is ready. Save the key file now."),
+                "saved": _(
+                    "The public part is in the form below. Check that your key file was saved, "
+                    "then upload."
+                ),
+                "failed": _("The key pair could not be made in this browser."),
+            },
         },
         status=422 if refusal or any(f.errors for f in bound) else 200,
     )

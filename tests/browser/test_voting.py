@@ -30,7 +30,7 @@ from tests.proposals.conftest import verified
 from voting import services
 from voting.election import generate_key
 from voting.election.rng import TestStream
-from voting.models import Ballot, Election, Status
+from voting.models import Ballot, Election, Status, Trustee
 
 pytestmark = pytest.mark.browser
 
@@ -415,3 +415,49 @@ def test_without_javascript_the_ballot_says_it_needs_it(
     page.locator("#id_tracker").fill("abcdef")
     page.submit("main form[role=search] button[type=submit]")
     assert page.locator("[data-board-count]").is_visible()
+
+
+def test_trustee_makes_the_key_pair_in_the_browser(
+    open_page: OpenPage, maebashi: Municipality, tmp_path: Path
+) -> None:
+    """The optional browser key generation: the secret is saved as a key file the trustee tool
+    reads, and only the public part with its proof is posted."""
+    with outside_playwright_loop():
+        office_user = staff_user(maebashi, Role.ELECTION_OFFICE)
+        trustee: User = UserFactory()
+        now = timezone.now()
+        election = services.election_create(
+            actor=office_user,
+            municipality=maebashi,
+            values=services.ElectionValues(
+                title="住民投票",
+                opens_at=now + timedelta(days=1),
+                closes_at=now + timedelta(days=2),
+            ),
+        )
+        services.trustee_appoint(
+            actor=office_user, municipality=maebashi, election_id=election.pk, email=trustee.email
+        )
+    page = open_page()
+    sign_in(page, trustee.email)
+    page.goto(f"{ELECTIONS}{election.pk}/trustee/")
+    page.locator("[data-action=keygen]").click()
+    page.locator("[data-keygen-done]").wait_for(state="visible", timeout=CRYPTO_TIMEOUT_MS)
+    page.check(new_document=False)
+    with page.page.expect_download() as download:
+        page.locator("[data-key-download]").click()
+    key_file = tmp_path / "key.json"
+    download.value.save_as(key_file)
+    pasted = page.locator("#id_key-text").input_value()
+    assert "secret" not in pasted and set(json.loads(pasted)) == {"public_key", "pok"}
+    with page.page.expect_request(lambda r: r.method == "POST") as sent:
+        page.submit(MAIN_SUBMIT)
+    assert "secret" not in (sent.value.post_data or "")
+    assert page.locator("[data-key-uploaded]").is_visible()
+
+    from voting.trustee import load_key
+
+    key = load_key(json.loads(key_file.read_text(encoding="utf-8")), None)
+    with outside_playwright_loop():
+        stored = Trustee.objects.get(election=election, user=trustee)
+    assert stored.uploaded_at is not None and stored.public_key == format(key.public, "x")

@@ -17,6 +17,7 @@ from django.test import Client, TestCase
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
+from identity.errors import InvalidInput
 from identity.models import Municipality, Role, User
 from tests.factories import UserFactory, staff
 from tests.proposals.conftest import verified
@@ -649,3 +650,34 @@ def test_ballot_script_helpers() -> None:
     assert out["text"] == "at most 2 (you chose 3), %(other)s"
     assert out["tracker"] == "01234567 89abcdef 01"
     assert out["short"] == ["ab", "0123456789abcdef…"]
+
+
+@pytest.mark.skipif(NODE is None, reason="node is not on PATH: the key-pair script cannot be run")
+def test_browser_key_pair_is_what_the_tool_and_the_server_accept() -> None:
+    """trustee_keygen.mjs: the public part passes the server's proof check, and the key file is
+    one the trustee tool loads (its secret matches its public key)."""
+    from voting.services.elections import check_key_upload
+    from voting.trustee import load_key
+
+    script = """
+    import { makeKeyPair } from "./trustee_keygen.mjs";
+    console.log(JSON.stringify(await makeKeyPair()));
+    """
+    assert NODE is not None
+    run = subprocess.run(
+        [NODE, "--input-type=module", "-e", script],
+        cwd=BALLOT_JS,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    pair = json.loads(run.stdout)
+    assert set(pair["upload"]) == {"public_key", "pok"}
+    public, _proof = check_key_upload(pair["upload"])
+    key = load_key(pair["keyFile"], None)
+    assert format(key.public, "x") == public == pair["keyFile"]["public_key"]
+    forged = {**pair["upload"], "pok": {**pair["upload"]["pok"], "response": "2"}}
+    with pytest.raises(InvalidInput):
+        check_key_upload(forged)

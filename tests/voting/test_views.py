@@ -113,6 +113,29 @@ def test_election_list_query_count_does_not_grow(
     assert page.count("data-election=") == 5
 
 
+def test_office_list_query_count_does_not_grow(
+    town: Municipality, office: User, trustee_keys: list[TrusteeKey]
+) -> None:
+    client = logged_in(office, "en")
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(f"{BASE}office/").status_code == 200
+        return len(captured)
+
+    draft_election(town, office, _people(2), trustee_keys)
+    queries()  # warm the per-process municipality cache
+    one = queries()
+    for i in range(4):
+        keys = [generate_key(TestStream(f"office-{i}-{k}")) for k in range(2)]
+        draft_election(town, office, _people(2), keys, title=f"選挙{i}")
+    assert queries() == one
+    page = text(client.get(f"{BASE}office/"))
+    for election in Election.objects.all():
+        assert f'href="{BASE}office/{election.pk}/"' in page
+    assert Election.objects.count() == 5
+
+
 def test_bulletin_board_search_superseded_and_query_count(scenario: Scenario) -> None:
     first = scenario.cast(scenario.voters[0], YES)
     scenario.cast(scenario.voters[1], NO)
@@ -206,12 +229,18 @@ def test_ineligible_are_told_why(scenario: Scenario) -> None:
     assert anonymous().get(path).status_code == 302  # to the sign-in page
 
 
-def test_my_elections_shows_standing_and_tracker(scenario: Scenario) -> None:
+@pytest.mark.parametrize("language", ["ja", "en"])
+def test_my_elections_shows_standing_and_tracker(scenario: Scenario, language: str) -> None:
     voter = scenario.voters[0]
     receipt = scenario.cast(voter, YES)
-    page = text(logged_in(voter, "en").get(f"{BASE}mine/"))
+    response = logged_in(voter, language).get(f"{BASE}mine/")
+    page = text(response)
+    assert response.status_code == 200 and f'<html lang="{language}">' in page
     assert receipt.tracker in page
-    assert "Vote again" in page
+    assert "data-vote-link" in page
+    if language == "en":
+        with translation.override("en"):
+            assert "Vote again" in text(logged_in(voter, "en").get(f"{BASE}mine/"))
     teen_page = text(logged_in(scenario.others["teen"], "en").get(f"{BASE}mine/"))
     assert 'data-reason="under_age"' in teen_page
     trustee_page = text(logged_in(scenario.trustees[0], "en").get(f"{BASE}mine/"))

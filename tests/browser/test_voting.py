@@ -20,7 +20,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from identity.models import Municipality, Role, User
 from tests.browser.conftest import CheckedPage, OpenPage, outside_playwright_loop
@@ -371,17 +372,14 @@ def test_an_election_from_preparation_to_a_verified_record(
     assert audited not in {b["tracker"] for b in data["ballots"]}
 
 
-def test_without_javascript_the_ballot_says_it_needs_it(
-    open_page: OpenPage, maebashi: Municipality
-) -> None:
+def open_election(town: Municipality, office_user: User) -> Election:
+    """A frozen election open now, prepared through the services (keys from the library)."""
     with outside_playwright_loop():
-        office_user = staff_user(maebashi, Role.ELECTION_OFFICE)
-        voter = verified(maebashi)
         trustees = [UserFactory() for _ in range(2)]
         now = timezone.now()
         election = services.election_create(
             actor=office_user,
-            municipality=maebashi,
+            municipality=town,
             values=services.ElectionValues(
                 title="住民投票",
                 opens_at=now - timedelta(minutes=1),
@@ -390,21 +388,32 @@ def test_without_javascript_the_ballot_says_it_needs_it(
         )
         services.questions_set(
             actor=office_user,
-            municipality=maebashi,
+            municipality=town,
             election_id=election.pk,
             questions=[services.QuestionValues.yes_no("賛成ですか。")],
         )
         for i, user in enumerate(trustees):
             services.trustee_appoint(
-                actor=office_user, municipality=maebashi, election_id=election.pk, email=user.email
+                actor=office_user, municipality=town, election_id=election.pk, email=user.email
             )
             services.trustee_key_upload(
                 actor=user,
-                municipality=maebashi,
+                municipality=town,
                 election_id=election.pk,
-                upload=generate_key(TestStream(f"nojs-{i}")).upload_json(),
+                upload=generate_key(TestStream(f"browser-{i}")).upload_json(),
             )
-        services.election_freeze(actor=office_user, municipality=maebashi, election_id=election.pk)
+        services.election_freeze(actor=office_user, municipality=town, election_id=election.pk)
+        election.refresh_from_db()
+    return election
+
+
+def test_without_javascript_the_ballot_says_it_needs_it(
+    open_page: OpenPage, maebashi: Municipality
+) -> None:
+    office_user = staff_user(maebashi, Role.ELECTION_OFFICE)
+    with outside_playwright_loop():
+        voter = verified(maebashi)
+    election = open_election(maebashi, office_user)
     page = open_page(java_script_enabled=False)
     sign_in(page, voter.email)
     page.goto(f"{ELECTIONS}{election.pk}/vote/")
@@ -461,3 +470,29 @@ def test_trustee_makes_the_key_pair_in_the_browser(
     with outside_playwright_loop():
         stored = Trustee.objects.get(election=election, user=trustee)
     assert stored.uploaded_at is not None and stored.public_key == format(key.public, "x")
+
+
+def test_a_refused_cast_shows_the_servers_reason(
+    open_page: OpenPage, maebashi: Municipality
+) -> None:
+    """Voting closes while the voter looks at their encrypted ballot: the cast is refused (409)
+    and the page says why, in the server's words; nothing is recorded."""
+    office_user = staff_user(maebashi, Role.ELECTION_OFFICE)
+    with outside_playwright_loop():
+        voter = verified(maebashi)
+    election = open_election(maebashi, office_user)
+    page = open_page()
+    sign_in(page, voter.email)
+    encrypt(page, election.pk, {"q1": ["no"]})
+    with outside_playwright_loop():
+        services.election_close(actor=office_user, municipality=maebashi, election_id=election.pk)
+    page.locator("[data-action=cast]").click()
+    status = page.locator("[data-step=encrypted] [data-status].error")
+    status.wait_for(state="visible", timeout=CRYPTO_TIMEOUT_MS)
+    page.check(new_document=False)
+    with translation.override("ja"):
+        expected = str(gettext("Voting in this election has closed."))
+    assert status.inner_text().strip() == expected
+    assert page.locator("[data-step=cast]").is_hidden()
+    with outside_playwright_loop():
+        assert not Ballot.objects.filter(election=election).exists()

@@ -174,13 +174,14 @@ def test_board_query_count(scenario: Scenario, django_assert_max_num_queries: An
 
 
 def test_cast_query_count(scenario: Scenario, django_assert_num_queries: Any) -> None:
-    """The hot path: session and user; municipality, election, roll entry (prepare); then the
-    roll entry lock, the election share lock with the clock, supersede, insert, audit entry."""
+    """The hot path: session and user; municipality, the roll entry joined to its election
+    (prepare); then the roll entry lock, the election share lock with the clock, supersede,
+    insert, audit entry."""
     s = scenario
     s.cast(s.voters[1], YES)  # the election's context is now cached in this process
     ballot = s.ballot(s.voters[0], YES)
     client = _client(s.voters[0])
-    # 10 statements plus the test transaction's savepoint pair around the durable atomic.
-    with django_assert_num_queries(12):
+    # 9 statements plus the test transaction's savepoint pair around the durable atomic.
+    with django_assert_num_queries(11):
         response = _post(client, f"{_base(s)}/ballots", ballot)
     assert response.status_code == 201

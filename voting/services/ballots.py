@@ -125,30 +125,53 @@ def _ballot_content(ballot_json: object, alias: str) -> tuple[dict[str, Any], st
 def ballot_prepare(
     *, actor: User, municipality: Municipality, election_id: int, ballot_json: object
 ) -> PreparedBallot:
-    """The cheap checks before any proof is verified: two indexed reads (the election's period
-    and hash, the voter's roll entry); the election's context is cached by its hash."""
+    """The cheap checks before any proof is verified. For a voter on the roll this is one
+    indexed read (roll entry joined to its election); the election's context is cached by its
+    hash. Refusals: 404 not_found, 409 election_not_open / election_closed, 403 with the reason
+    the person is not on the roll, 422 alias_mismatch / ballot_invalid."""
     if not actor.is_authenticated:
         raise PermissionDenied(reason_message("not_signed_in"), code="not_signed_in")
-    election = (
-        Election.objects.filter(pk=election_id, municipality=municipality)
-        .only("id", "municipality_id", "status", "opens_at", "closes_at", "election_hash")
+    row = (
+        RollEntry.objects.filter(
+            election_id=election_id, election__municipality=municipality, user=actor
+        )
+        .values_list(
+            "id",
+            "alias",
+            "election__status",
+            "election__opens_at",
+            "election__closes_at",
+            "election__election_hash",
+        )
         .first()
     )
-    if election is None:
-        raise NotFound(_("No such election here."), code="not_found")
+    if row is None:
+        election = (
+            Election.objects.filter(pk=election_id, municipality=municipality)
+            .only("id", "status", "opens_at", "closes_at")
+            .first()
+        )
+        if election is None:
+            raise NotFound(_("No such election here."), code="not_found")
+        now = timezone.now()
+        if not election.is_open(now):
+            raise _not_open(election, now)
+        voter_roll_entry(actor, election)  # raises with the reason
+        raise AssertionError("unreachable")
+    entry_id, alias, status, opens_at, closes_at, election_hash = row
+    election = Election(pk=election_id, status=status, opens_at=opens_at, closes_at=closes_at)
     now = timezone.now()
     if not election.is_open(now):
         raise _not_open(election, now)
-    entry = voter_roll_entry(actor, election)
-    content, tracker = _ballot_content(ballot_json, entry.alias)
+    content, tracker = _ballot_content(ballot_json, alias)
     return PreparedBallot(
-        election_id=election.pk,
-        municipality_id=election.municipality_id,
-        roll_entry_id=entry.pk,
+        election_id=election_id,
+        municipality_id=municipality.pk,
+        roll_entry_id=entry_id,
         voter_id=actor.pk,
         content=content,
         tracker=tracker,
-        ctx=context_by_hash(election.pk, election.election_hash),
+        ctx=context_by_hash(election_id, election_hash),
     )
 
 

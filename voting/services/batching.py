@@ -34,7 +34,11 @@ def _verify_chunk(ctx: ElectionContext, ballots: list[Mapping[str, Any]]) -> lis
 
 
 class VerificationBatcher:
-    def __init__(self, *, max_batch: int = 200, max_wait: float = 0.002) -> None:
+    """Collects ballots until `target` are waiting or the first has waited `max_wait` seconds,
+    then verifies them (at most `max_batch`) in one call while the next batch collects."""
+
+    def __init__(self, *, target: int = 32, max_batch: int = 200, max_wait: float = 0.05) -> None:
+        self.target = target
         self.max_batch = max_batch
         self.max_wait = max_wait
         self._pending: dict[ElectionContext, list[_Item]] = {}
@@ -48,15 +52,27 @@ class VerificationBatcher:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[list[str]] = loop.create_future()
         self._pending.setdefault(ctx, []).append((ballot, future))
-        if not self._busy and self._timer is None:
-            self._timer = loop.call_later(self.max_wait, self._start_next)
+        self._schedule(loop)
         return await future
 
-    def _start_next(self) -> None:
-        self._timer = None
+    def _waiting(self) -> int:
+        return max((len(items) for items in self._pending.values()), default=0)
+
+    def _schedule(self, loop: asyncio.AbstractEventLoop) -> None:
         if self._busy or not self._pending:
             return
-        ctx = next(iter(self._pending))
+        if self._waiting() >= self.target:
+            self._start_next()
+        elif self._timer is None:
+            self._timer = loop.call_later(self.max_wait, self._start_next)
+
+    def _start_next(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._busy or not self._pending:
+            return
+        ctx = max(self._pending, key=lambda c: len(self._pending[c]))
         items = self._pending[ctx][: self.max_batch]
         rest = self._pending[ctx][self.max_batch :]
         if rest:
@@ -80,8 +96,7 @@ class VerificationBatcher:
                 future.set_exception(error)
             else:
                 future.set_result(done.result()[index])
-        if self._pending:
-            self._start_next()
+        self._schedule(asyncio.get_running_loop())
 
 
 _batchers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, VerificationBatcher] = (

@@ -380,7 +380,7 @@ class BallotPage {
   restart() {
     this.encrypted = null;
     this.selectionsToEncrypt = null;
-    this.form.reset();
+    // The choices stay ticked: starting over encrypts them again, with new random numbers.
     this.$("[data-readback]").replaceChildren();
     this.$("[data-audit-rows]").replaceChildren();
     this.$("[data-audit-json]").textContent = "";

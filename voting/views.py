@@ -70,20 +70,24 @@ def election_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _question_view(question: Question) -> dict[str, Any]:
-    lo, hi = question.min_selections, question.max_selections
+def selection_hint(lo: int, hi: int) -> str:
+    """How many options may be chosen, in words (the ballot, the election and office pages)."""
     if lo == hi == 1:
-        hint = _("Choose one.")
-    elif lo == 0 and hi == 1:
-        hint = _("Choose one, or leave the question blank.")
-    elif lo == hi:
-        hint = ngettext("Choose exactly %(n)s.", "Choose exactly %(n)s.", hi) % {"n": hi}
-    elif lo == 0:
-        hint = ngettext("Choose up to %(n)s, or none.", "Choose up to %(n)s, or none.", hi) % {
+        return _("Choose one.")
+    if lo == 0 and hi == 1:
+        return _("Choose one, or leave the question blank.")
+    if lo == hi:
+        return ngettext("Choose exactly %(n)s.", "Choose exactly %(n)s.", hi) % {"n": hi}
+    if lo == 0:
+        return ngettext("Choose up to %(n)s, or none.", "Choose up to %(n)s, or none.", hi) % {
             "n": hi
         }
-    else:
-        hint = _("Choose at least %(lo)s and at most %(hi)s.") % {"lo": lo, "hi": hi}
+    return _("Choose at least %(lo)s and at most %(hi)s.") % {"lo": lo, "hi": hi}
+
+
+def _question_view(question: Question) -> dict[str, Any]:
+    lo, hi = question.min_selections, question.max_selections
+    hint = selection_hint(lo, hi)
     return {
         "qid": question.qid,
         "text": question.text,

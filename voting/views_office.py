@@ -21,6 +21,7 @@ from identity.models import Municipality
 from voting import permissions, services
 from voting.forms import ElectionForm, QuestionFormSet, TrusteeAppointForm
 from voting.models import Election, Question, RollExclusion, Status, Trustee
+from voting.views import selection_hint
 
 EXCLUSIONS_PER_PAGE = 100
 
@@ -148,7 +149,10 @@ def _detail_context(election: Election) -> dict[str, Any]:
     return {
         "election": election,
         "phase": election.phase(),
-        "questions": list(Question.objects.filter(election=election).order_by("position")),
+        "questions": [
+            (question, selection_hint(question.min_selections, question.max_selections))
+            for question in Question.objects.filter(election=election).order_by("position")
+        ],
         "trustees": trustees,
         "decrypted": decrypted,
         "keys_ready": len(trustees) >= services.MIN_TRUSTEES

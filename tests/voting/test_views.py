@@ -271,8 +271,11 @@ def test_audited_ballot_page_shows_what_the_server_found(scenario: Scenario) -> 
     client = anonymous("en")
     board = text(client.get(f"{BASE}{scenario.election.pk}/board/"))
     assert f'data-audited="{receipt.tracker}"' in board
-    page = client.get(f"{BASE}{scenario.election.pk}/board/audited/{receipt.tracker}/")
-    assert page.status_code == 200
+    for language in ("ja", "en"):
+        page = anonymous(language).get(
+            f"{BASE}{scenario.election.pk}/board/audited/{receipt.tracker}/"
+        )
+        assert page.status_code == 200 and f'<html lang="{language}">' in text(page)
     body = text(page)
     assert body.count('data-chosen="1"') == 3  # yes, o1, o2
     assert body.count('data-chosen="0"') == 2
@@ -310,12 +313,17 @@ def test_office_pages_refuse_others(scenario: Scenario, town: Municipality) -> N
 def test_office_pages_in_both_languages(scenario: Scenario, language: str) -> None:
     client = logged_in(scenario.office, language)
     election = scenario.election
+    keys = [generate_key(TestStream(f"draft-{language}-{i}")) for i in range(2)]
+    draft = draft_election(scenario.town, scenario.office, _people(2), keys, title="下書きの投票")
     for path in (
         f"{BASE}office/",
         f"{BASE}office/new/",
         f"{BASE}office/{election.pk}/",
         f"{BASE}office/{election.pk}/roll-report/",
-        f"{BASE}office/{election.pk}/freeze/",
+        f"{BASE}office/{draft.pk}/",
+        f"{BASE}office/{draft.pk}/edit/",
+        f"{BASE}office/{draft.pk}/questions/",
+        f"{BASE}office/{draft.pk}/freeze/",
     ):
         response = client.get(path)
         assert response.status_code == 200, path

@@ -490,8 +490,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     connections.close_all()
 
     server = Server(args.port, args.workers)
-    server.start()
     try:
+        server.start()
         warm = asyncio.run(drive(args.port, seed_.election.pk, jobs[:WARMUP], 8, 60))
         warmed = warm.statuses.get("201", 0)
         if warmed != WARMUP:

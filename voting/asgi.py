@@ -46,7 +46,7 @@ CAST_PATH = re.compile(
     r"/ballots$"
 )
 # Threads for the two short database steps of a cast; each has its own pooled connection.
-_DB = ThreadPoolExecutor(max_workers=6, thread_name_prefix="cast-db")
+_DB = ThreadPoolExecutor(max_workers=3, thread_name_prefix="cast-db")
 
 
 @dataclass(frozen=True)

@@ -473,7 +473,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--quick", action="store_true", help="600 voters, 5 s: a smoke run")
+    parser.add_argument(
+        "--django-path",
+        action="store_true",
+        help="switch off the lean ASGI path (MEBUKU_CAST_FAST_PATH=0): casts go through ninja",
+    )
     args = parser.parse_args(argv)
+    if args.django_path:
+        SERVER_ENV["MEBUKU_CAST_FAST_PATH"] = "0"
     if args.quick:
         args.voters, args.duration = 600, 5.0
     voters = args.voters + WARMUP
@@ -500,7 +507,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         assert server.proc is not None
         print(
             f"\ncasting: {args.voters} voters, {args.concurrency} clients, {args.workers} uvicorn "
-            f"workers, up to {args.duration:.0f} s (one yes/no ballot each, pre-encrypted)"
+            f"workers, up to {args.duration:.0f} s (one yes/no ballot each, pre-encrypted), "
+            + ("through django-ninja" if args.django_path else "lean ASGI path")
         )
         with CpuMeter(server.proc.pid) as cpu:
             result = asyncio.run(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -296,7 +297,10 @@ async def _cast(
 
 
 def cast_fast_path(app: ASGIApp) -> ASGIApp:
-    """Wrap Django's ASGI application; only token-authenticated casts take the lean path."""
+    """Wrap Django's ASGI application; only token-authenticated casts take the lean path.
+    `MEBUKU_CAST_FAST_PATH=0` switches it off (every cast then goes through django-ninja)."""
+    if os.environ.get("MEBUKU_CAST_FAST_PATH", "1") == "0":
+        return app
 
     async def application(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":

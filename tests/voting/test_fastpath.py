@@ -144,3 +144,13 @@ def test_unknown_token_with_a_cookie_is_handed_to_django(scenario: Scenario) -> 
     # Django's answer: cookie authentication needs the CSRF token (the lean path would say 401).
     assert status == 403
     assert not Ballot.objects.exists()
+
+
+def test_the_lean_path_can_be_switched_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def django_app(scope: Any, receive: Any, send: Any) -> None:
+        raise AssertionError("not called")
+
+    monkeypatch.setenv("MEBUKU_CAST_FAST_PATH", "0")
+    assert cast_fast_path(django_app) is django_app
+    monkeypatch.setenv("MEBUKU_CAST_FAST_PATH", "1")
+    assert cast_fast_path(django_app) is not django_app

@@ -8,12 +8,14 @@ verdicts are exactly verify_ballot's (a failing batch is re-checked ballot by ba
 library), so batching changes the cost, never the answer.
 
 One batcher per event loop (i.e. per uvicorn worker process); verification runs in one extra
-thread so the event loop keeps accepting requests.
+thread so the event loop keeps accepting requests. `MEBUKU_CAST_BATCH_TARGET` (default 32) and
+`MEBUKU_CAST_BATCH_WAIT_MS` (default 50) tune it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import weakref
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -109,5 +111,8 @@ def batcher() -> VerificationBatcher:
     loop = asyncio.get_running_loop()
     found = _batchers.get(loop)
     if found is None:
-        found = _batchers[loop] = VerificationBatcher()
+        found = _batchers[loop] = VerificationBatcher(
+            target=int(os.environ.get("MEBUKU_CAST_BATCH_TARGET", "32")),
+            max_wait=float(os.environ.get("MEBUKU_CAST_BATCH_WAIT_MS", "50")) / 1000,
+        )
     return found

@@ -451,3 +451,33 @@ def test_bad_decryption_refused_with_reason(scenario: Scenario) -> None:
     assert selectors.results_of(s.reload()) is None
     with pytest.raises(NotFound):
         selectors.record_of(s.reload())
+
+
+def test_roll_uses_age_on_polling_day_and_accepted_methods(
+    town: Municipality, office: User, trustee_keys: list[TrusteeKey]
+) -> None:
+    from identity.eligibility import act_date, legal_age
+    from tests.proposals.conftest import verified
+
+    closes = timezone.now() + timedelta(days=7)
+    polling_day = act_date(closes)
+    birthday = polling_day.replace(year=polling_day.year - 18) + timedelta(days=1)
+    turning_18 = verified(town, birth=birthday)
+    assert legal_age(birthday, act_date(timezone.now())) == 17
+    assert legal_age(birthday, polling_day) == 18
+    trustees: list[User] = [UserFactory() for _ in range(2)]
+    election = draft_election(town, office, trustees, trustee_keys, closes_at=closes)
+    services.election_freeze(actor=office, municipality=town, election_id=election.pk)
+    assert RollEntry.objects.filter(election=election, user=turning_18).exists()
+
+    # Only the municipal ID accepted: residents verified at the counter are left off, with why.
+    strict = draft_election(
+        town, office, trustees, trustee_keys, closes_at=closes, methods=["oidc"], title="厳格"
+    )
+    services.election_freeze(actor=office, municipality=town, election_id=strict.pk)
+    assert not RollEntry.objects.filter(election=strict).exists()
+    assert set(RollExclusion.objects.filter(election=strict).values_list("code", flat=True)) == {
+        "method_not_accepted"
+    }
+    status = selectors.voter_status(turning_18, strict)
+    assert (status.allowed, status.code) == (False, "method_not_accepted")

@@ -218,7 +218,28 @@ async def _read_body(receive: Receive) -> bytes | None:
             return b"".join(chunks)
 
 
-async def _respond(send: Send, status: int, body: dict[str, Any]) -> None:
+def _security_headers(secure: bool) -> list[tuple[bytes, bytes]]:
+    """What SecurityMiddleware and XFrameOptionsMiddleware add to Django's responses."""
+    headers = [(b"x-content-type-options", b"nosniff"), (b"cache-control", b"no-store")]
+    for name, value in (
+        (b"referrer-policy", settings.SECURE_REFERRER_POLICY),
+        (b"cross-origin-opener-policy", settings.SECURE_CROSS_ORIGIN_OPENER_POLICY),
+        (b"x-frame-options", settings.X_FRAME_OPTIONS),
+    ):
+        if value:
+            text = value if isinstance(value, str) else ",".join(value)
+            headers.append((name, text.encode()))
+    if secure and settings.SECURE_HSTS_SECONDS:
+        value = f"max-age={settings.SECURE_HSTS_SECONDS}"
+        if settings.SECURE_HSTS_INCLUDE_SUBDOMAINS:
+            value += "; includeSubDomains"
+        if settings.SECURE_HSTS_PRELOAD:
+            value += "; preload"
+        headers.append((b"strict-transport-security", value.encode()))
+    return headers
+
+
+async def _respond(send: Send, status: int, body: dict[str, Any], secure: bool = False) -> None:
     data = json.dumps(body, cls=DjangoJSONEncoder).encode()
     await send(
         {
@@ -227,9 +248,7 @@ async def _respond(send: Send, status: int, body: dict[str, Any]) -> None:
             "headers": [
                 (b"content-type", b"application/json; charset=utf-8"),
                 (b"content-length", str(len(data)).encode()),
-                (b"x-content-type-options", b"nosniff"),
-                (b"referrer-policy", b"same-origin"),
-                (b"cache-control", b"no-store"),
+                *_security_headers(secure),
             ],
         }
     )
@@ -262,12 +281,13 @@ async def _cast(
     if body is None:
         return
     language = _language(headers)
+    secure = _is_secure(scope, headers)
     try:
         payload = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         with translation.override(language):
             message = gettext("The request is not valid.")
-        await _respond(send, 400, {"code": "bad_request", "message": message})
+        await _respond(send, 400, {"code": "bad_request", "message": message}, secure)
         return
     loop = asyncio.get_running_loop()
     outcome = await loop.run_in_executor(
@@ -284,16 +304,16 @@ async def _cast(
         await app(scope, _replay(body, receive), send)
         return
     if not isinstance(outcome, _Ready):
-        await _respond(send, outcome[0], outcome[1])
+        await _respond(send, outcome[0], outcome[1], secure)
         return
     user, prepared = outcome.user, outcome.prepared
     failures = await batcher().verify(prepared.ctx, prepared.content)
     if failures:
         with translation.override(language):
-            await _respond(send, 422, _rejected(BallotRejected(failures)))
+            await _respond(send, 422, _rejected(BallotRejected(failures)), secure)
         return
     status, reply = await loop.run_in_executor(_DB, _store, user, prepared, language)
-    await _respond(send, status, reply)
+    await _respond(send, status, reply, secure)
 
 
 def cast_fast_path(app: ASGIApp) -> ASGIApp:

@@ -51,7 +51,7 @@ async def _call(app: Any, path: str, body: bytes, headers: list[tuple[bytes, byt
     await communicator.send_input({"type": "http.request", "body": body, "more_body": False})
     start = await communicator.receive_output(timeout=30)
     end = await communicator.receive_output(timeout=30)
-    names = {name for name, _value in start["headers"]}
+    names = {name.lower() for name, _value in start["headers"]}
     # Django's security headers, on the lean path's answers as on Django's.
     assert {b"x-content-type-options", b"x-frame-options", b"referrer-policy"} <= names
     return start["status"], json.loads(end["body"]) if end["body"] else None

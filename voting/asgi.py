@@ -27,7 +27,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import close_old_connections, connection
+from django.db import connection
 from django.http.request import split_domain_port, validate_host
 from django.utils import translation
 from django.utils.translation import gettext
@@ -103,8 +103,14 @@ def _language(headers: dict[str, str]) -> str:
 
 
 def _release() -> None:
-    """Return the thread's connection to the pool (unless a test transaction holds it)."""
-    if not connection.in_atomic_block:
+    """Each database thread keeps its connection between casts (three threads per worker, so
+    they stay bounded); one that failed is checked and replaced, as Django does between
+    requests."""
+    if connection.connection is None or not connection.errors_occurred:
+        return
+    if connection.is_usable():
+        connection.errors_occurred = False
+    elif not connection.in_atomic_block:
         connection.close()
 
 
@@ -124,7 +130,6 @@ def _prepare(
     from voting import services
     from voting.api import BallotIn
 
-    close_old_connections()
     try:
         with translation.override(language):
             found = authenticate_by_x_session_token(token)
@@ -186,7 +191,6 @@ def _rejected(rejected: Any) -> dict[str, Any]:
 def _store(user: Any, prepared: Any, language: str) -> _Reply:
     from voting import services
 
-    close_old_connections()
     try:
         with translation.override(language):
             try:

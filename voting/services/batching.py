@@ -4,8 +4,9 @@ Exact verification costs ≈ 9 ms per yes/no ballot on one core; `verify_ballots
 verdicts for a list of ballots at about a third of that. Under load, ballots arriving while a
 batch is being verified wait for the next batch, so the batch grows with the load and the
 cost per ballot falls; an idle server verifies a lone ballot after `max_wait` seconds. The
-verdicts are exactly verify_ballot's (a failing batch is re-checked ballot by ballot inside the
-library), so batching changes the cost, never the answer.
+verdicts are verify_ballot's (a failing batch is re-checked ballot by ballot inside the
+library): the same ballots accepted and refused, for the same failing check, so batching
+changes the cost, never the answer (only the wording of a failure's detail may differ).
 
 One batcher per event loop (i.e. per uvicorn worker process); verification runs in one extra
 thread so the event loop keeps accepting requests. `MEBUKU_CAST_BATCH_TARGET` (default 32) and
@@ -23,8 +24,21 @@ from typing import Any
 
 from voting.election import ElectionContext, verify_ballot, verify_ballots
 
+
+def _release_gil_in_gmpy2() -> None:
+    """gmpy2's context is per thread: in the verification thread only, let its arithmetic run
+    without the GIL, so the event loop and the database threads of this worker keep going."""
+    try:
+        import gmpy2
+    except ImportError:
+        return
+    gmpy2.get_context().allow_release_gil = True
+
+
 # One verification thread per process, shared by every event loop's batcher.
-_EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ballot-verify")
+_EXECUTOR = ThreadPoolExecutor(
+    max_workers=1, thread_name_prefix="ballot-verify", initializer=_release_gil_in_gmpy2
+)
 
 _Item = tuple[Mapping[str, Any], "asyncio.Future[list[str]]"]
 

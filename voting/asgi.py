@@ -19,6 +19,7 @@ import asyncio
 import json
 import os
 import re
+import threading
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
@@ -100,6 +101,20 @@ def _language(headers: dict[str, str]) -> str:
         except LookupError:
             continue
     return settings.LANGUAGE_CODE
+
+
+def close_connections() -> None:
+    """Close the database threads' connections (each thread closes its own): at shutdown and
+    after tests, which must leave no session on the test database."""
+    threads = _DB._max_workers
+    barrier = threading.Barrier(threads)
+
+    def close() -> None:
+        barrier.wait(timeout=10)  # one job per thread: none can take two
+        connection.close()
+
+    for job in [_DB.submit(close) for _ in range(threads)]:
+        job.result(timeout=20)
 
 
 def _release() -> None:

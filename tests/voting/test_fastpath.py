@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Iterator
 from importlib import import_module
 from typing import Any
 
@@ -17,10 +18,16 @@ from django.core.asgi import get_asgi_application
 from identity.models import User
 from tests.voting.conftest import Scenario
 from tests.voting.test_services import NO, YES
-from voting.asgi import cast_fast_path
+from voting.asgi import cast_fast_path, close_connections
 from voting.models import Ballot
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _close_db_threads() -> Iterator[None]:
+    yield
+    close_connections()
 
 
 def _token(user: User) -> str:

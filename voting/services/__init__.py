@@ -45,9 +45,13 @@ Voter:
     randomness = encryptBallot()'s `secrets`: [{"question", "randomness": [hex per option]}]
     as ballot_cast, plus 422 audit_invalid / audit_mismatch, 409 ballot_cast
 
-Reads (voting.selectors): elections_visible, election_detail, my_elections, voter_status,
-bulletin_board, board_search, audited_ballots, results_of, roll_report, trustee_tally_request,
-office_elections; CSV and record.json in voting.exports.
+Reads (voting.selectors): elections_public, office_elections, election_visible, questions_of,
+trustees_of, trustee_of, voter_status (VoterStatus: allowed, code, message, alias,
+can_cast_now), my_ballot, my_elections, ballot_context (what election.mjs needs), bulletin_board
+(BoardPage), board_rows, audited_ballots, results_of (Results with turnout, None until
+published), record_of, roll_report (office only), trustee_tally_request (tally.json). Files:
+voting.exports (results_csv, board_csv, record_json views). Casts with a session token go
+through the lean ASGI path in voting/asgi.py, which calls ballot_prepare and ballot_store.
 """
 
 from voting.services.ballots import (

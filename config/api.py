@@ -14,6 +14,7 @@ from debates.api import router as debates_router
 from identity.api import router as identity_router
 from identity.errors import DomainError
 from proposals.api import router as proposals_router
+from voting.api import router as voting_router
 
 api = NinjaAPI(
     title="Mebuku API",
@@ -32,6 +33,7 @@ api = NinjaAPI(
 api.add_router("", identity_router)
 api.add_router("", proposals_router)
 api.add_router("", debates_router)
+api.add_router("", voting_router)
 
 
 def _error(

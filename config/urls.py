@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("identity.urls")),
     path("proposals/", include("proposals.urls")),
     path("debates/", include("debates.urls")),
+    path("elections/", include("voting.urls")),
     path("accounts/", include("allauth.urls")),
     path("_allauth/", include("allauth.headless.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "identity",
     "proposals",
     "debates",
+    "voting",
 ]
 
 MIDDLEWARE = [
@@ -122,6 +123,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "debates.tasks.opinions_recompute_stale",
         "schedule": schedule(60.0),
     },
+    "voting-close-due": {"task": "voting.tasks.close_due_elections", "schedule": schedule(15.0)},
 }
 # Opinion groups are recomputed at most once per this many seconds per debate, after votes.
 DEBATES_OPINIONS_DEBOUNCE_SECONDS = env.float("DEBATES_OPINIONS_DEBOUNCE_SECONDS", default=10.0)
@@ -214,7 +216,12 @@ AUDIT_SEAL_AFTER_COMMIT = not REDIS_URL
 
 # Each app adds its demo seeder here (run in order by `manage.py seed_demo`), so identity/ needs to
 # know nothing of the apps built on it.
-MEBUKU_DEMO_SEEDERS = ["identity.demo.seed", "proposals.demo.seed", "debates.demo.seed"]
+MEBUKU_DEMO_SEEDERS = [
+    "identity.demo.seed",
+    "proposals.demo.seed",
+    "debates.demo.seed",
+    "voting.demo.seed",
+]
 
 # Password links (e-mailed resets and the counter's printed letters) work for 7 days: long enough
 # for a letter taken home, and each link stops working once used.

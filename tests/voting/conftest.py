@@ -1,0 +1,162 @@
+"""Voting fixtures: an election office, verified residents, trustees whose keys are made with the
+election library (as the trustee tool does, on "their own computer"), and elections in each state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from django.test import TestCase
+from django.utils import timezone
+
+from identity.models import Municipality, Role, User
+from tests.factories import MunicipalityFactory, UserFactory, staff
+from tests.proposals.conftest import verified
+from voting import services
+from voting.election import ElectionContext, TrusteeKey, encrypt_ballot, generate_key
+from voting.election.rng import TestStream
+from voting.models import Election, RollEntry
+from voting.services import ElectionValues, QuestionValues
+from voting.trustee import decrypt_tally
+
+
+@dataclass
+class Scenario:
+    town: Municipality
+    office: User
+    trustees: list[User]
+    keys: list[TrusteeKey]
+    voters: list[User]
+    election: Election
+    others: dict[str, User] = field(default_factory=dict)
+
+    def reload(self) -> Election:
+        self.election.refresh_from_db()
+        return self.election
+
+    @property
+    def ctx(self) -> ElectionContext:
+        election = self.reload()
+        assert election.header is not None
+        return ElectionContext.from_record(election.header)
+
+    def alias(self, voter: User) -> str:
+        return RollEntry.objects.get(election=self.election, user=voter).alias
+
+    def ballot(
+        self, voter: User, selections: dict[str, list[str]], seed: str | None = None
+    ) -> dict[str, Any]:
+        rng = TestStream(seed) if seed is not None else None
+        return encrypt_ballot(self.ctx, self.alias(voter), selections, rng)
+
+    def cast(self, voter: User, selections: dict[str, list[str]]) -> services.CastReceipt:
+        return services.ballot_cast(
+            actor=voter,
+            municipality=self.town,
+            election_id=self.election.pk,
+            ballot_json=self.ballot(voter, selections),
+        )
+
+    def close_and_decrypt(self) -> None:
+        """Office closes; the tally task runs (eager); each trustee decrypts with the CLI's
+        function and uploads; the last upload publishes."""
+        from voting import selectors
+
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            services.election_close(
+                actor=self.office, municipality=self.town, election_id=self.election.pk
+            )
+        election = self.reload()
+        for user, key in zip(self.trustees, self.keys, strict=True):
+            request = selectors.trustee_tally_request(user, election)
+            factors = decrypt_tally(key, request)
+            with TestCase.captureOnCommitCallbacks(execute=True):
+                services.decryption_upload(
+                    actor=user,
+                    municipality=self.town,
+                    election_id=election.pk,
+                    factors_json=factors,
+                )
+        self.reload()
+
+
+def key_upload(key: TrusteeKey) -> dict[str, Any]:
+    return key.upload_json()
+
+
+def make_values(**overrides: Any) -> ElectionValues:
+    now = timezone.now()
+    values: dict[str, Any] = {
+        "title": "市民投票: 新図書館の建設",
+        "explanation": "市の中心部に新しい図書館を建てるかどうか。",
+        "opens_at": now - timedelta(minutes=5),
+        "closes_at": now + timedelta(days=7),
+        "min_age": 18,
+    }
+    values.update(overrides)
+    return ElectionValues(**values)
+
+
+QUESTIONS = [
+    QuestionValues.yes_no("新しい図書館を建てることに賛成ですか。"),
+    QuestionValues.choose_up_to(
+        "優先する施設を二つまで選んでください。", ["公園", "保育所", "図書館"], 2
+    ),
+]
+
+
+def draft_election(
+    town: Municipality,
+    office: User,
+    trustees: Sequence[User],
+    keys: Sequence[TrusteeKey],
+    **overrides: Any,
+) -> Election:
+    election = services.election_create(
+        actor=office, municipality=town, values=make_values(**overrides)
+    )
+    services.questions_set(
+        actor=office, municipality=town, election_id=election.pk, questions=QUESTIONS
+    )
+    for user, key in zip(trustees, keys, strict=True):
+        services.trustee_appoint(
+            actor=office, municipality=town, election_id=election.pk, email=user.email
+        )
+        services.trustee_key_upload(
+            actor=user, municipality=town, election_id=election.pk, upload=key_upload(key)
+        )
+    return election
+
+
+@pytest.fixture
+def town(db: None) -> Municipality:
+    return MunicipalityFactory(slug="maebashi", name="前橋市", name_en="Maebashi", code="102016")
+
+
+@pytest.fixture
+def office(town: Municipality) -> User:
+    return staff(town, Role.ELECTION_OFFICE)
+
+
+@pytest.fixture
+def trustee_keys() -> list[TrusteeKey]:
+    return [generate_key(TestStream(f"trustee-key-{i}")) for i in range(2)]
+
+
+@pytest.fixture
+def scenario(town: Municipality, office: User, trustee_keys: list[TrusteeKey]) -> Scenario:
+    """A frozen, open election with three voters on the roll and two left off it."""
+    trustees: list[User] = [UserFactory() for _ in range(2)]
+    voters = [verified(town, birth=date(1980 + i, 4, 1)) for i in range(3)]
+    teen = verified(town, birth=timezone.localdate() - timedelta(days=365 * 16))
+    outsider: User = UserFactory()
+    election = draft_election(town, office, trustees, trustee_keys)
+    services.election_freeze(actor=office, municipality=town, election_id=election.pk)
+    election.refresh_from_db()
+    return Scenario(
+        town, office, trustees, trustee_keys, voters, election, {"teen": teen, "outsider": outsider}
+    )

@@ -1,0 +1,447 @@
+"""Elections in the JSON API: the public record (elections, bulletin board, audited ballots,
+results, record.json), the voter's eligibility and ballot context, casting and auditing.
+
+Casting is asynchronous: the proofs of ballots arriving together are verified in one batch
+(voting/services/batching.py), and the database work runs in two short synchronous steps.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.db import connection
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from ninja import Field, Query, Router, Schema, Status
+
+from identity import selectors as identity_selectors
+from identity.api import AUTH, ErrorOut
+from identity.models import Municipality, User
+from voting import exports, selectors, services
+from voting.models import Election
+from voting.services.batching import batcher
+
+router = Router(tags=["elections"])
+
+
+class OptionOut(Schema):
+    id: str
+    text: str
+
+
+class QuestionOut(Schema):
+    id: str
+    text: str
+    min_selections: int
+    max_selections: int
+    options: list[OptionOut]
+
+
+class ElectionOut(Schema):
+    id: int
+    uuid: str
+    title: str
+    explanation: str
+    status: str = Field(description="draft, frozen, closed, tallied or published (stored).")
+    phase: str = Field(
+        description="What a voter sees: scheduled, open, closed, tallied or published."
+    )
+    opens_at: datetime
+    closes_at: datetime
+    min_age: int
+    election_hash: str
+    questions: list[QuestionOut]
+
+    @staticmethod
+    def of(election: Election) -> ElectionOut:
+        questions = election.header["election"]["questions"] if election.header else []
+        return ElectionOut(
+            id=election.pk,
+            uuid=str(election.uuid),
+            title=election.title,
+            explanation=election.explanation,
+            status=election.status,
+            phase=election.phase(),
+            opens_at=election.opens_at,
+            closes_at=election.closes_at,
+            min_age=election.min_age,
+            election_hash=election.election_hash,
+            questions=questions,
+        )
+
+
+class EligibilityOut(Schema):
+    election_id: int
+    allowed: bool = Field(description="On the voter roll (before freezing: would be).")
+    can_cast_now: bool
+    code: str = Field(description="`eligible`, an eligibility reason code, or `not_on_roll`.")
+    message: str
+    tracker: str | None = Field(description="Tracker of the voter's counted ballot, if any.")
+    cast_at: datetime | None
+
+
+class BallotContextOut(Schema):
+    election_hash: str
+    joint_public_key: str
+    alias: str
+    questions: list[QuestionOut]
+
+
+class BallotIn(Schema):
+    """The ballot as election.mjs `encryptBallot` returns it (`ballot`)."""
+
+    alias: str = Field(max_length=64)
+    answers: list[dict[str, Any]] = Field(max_length=20)
+
+
+class CastOut(Schema):
+    tracker: str
+    cast_at: datetime
+    replaced_previous: bool = Field(description="An earlier ballot of this voter is superseded.")
+
+
+class RejectedOut(Schema):
+    code: str
+    message: str
+    failures: list[str] = Field(description="Each failing check of the spec, with its item.")
+
+
+class AuditIn(Schema):
+    ballot: BallotIn
+    randomness: list[dict[str, Any]] = Field(
+        max_length=20, description="encryptBallot's `secrets`: [{question, randomness: [hex]}]."
+    )
+
+
+class AuditOut(Schema):
+    tracker: str
+    selections: dict[str, list[str]]
+
+
+class BoardRowOut(Schema):
+    alias: str
+    tracker: str
+    cast_at: datetime
+    superseded: bool
+
+
+class BoardOut(Schema):
+    count: int
+    page: int
+    pages: int
+    results: list[BoardRowOut]
+
+
+class BoardQuery(Schema):
+    tracker: str = Field("", max_length=64, description="Start of a tracker (hex).")
+    page: int = Field(1, ge=1)
+
+
+class AuditedOut(Schema):
+    alias: str
+    tracker: str
+    audited_at: datetime
+    selections: dict[str, list[str]]
+    ballot: dict[str, Any]
+    randomness: list[Any]
+
+
+class OptionResultOut(Schema):
+    id: str
+    text: str
+    count: int
+
+
+class QuestionResultOut(Schema):
+    id: str
+    text: str
+    options: list[OptionResultOut]
+
+
+class ResultsOut(Schema):
+    election_id: int
+    ballots_counted: int
+    roll_size: int
+    turnout: float
+    published_at: datetime
+    record_sha256: str
+    questions: list[QuestionResultOut]
+
+
+def _municipality(slug: str) -> Municipality:
+    return get_object_or_404(identity_selectors.municipalities_public(), slug=slug)
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.auth  # type: ignore[attr-defined]
+    assert isinstance(user, User)
+    return user
+
+
+def _public(slug: str, election_id: int) -> Election:
+    election = selectors.election_visible(_municipality(slug), election_id, None)
+    return election
+
+
+@router.get("/municipalities/{slug}/elections", response=list[ElectionOut], auth=None)
+def election_list(request: HttpRequest, slug: str) -> list[ElectionOut]:
+    """Every election of the municipality except drafts."""
+    return [ElectionOut.of(e) for e in selectors.elections_public(_municipality(slug))]
+
+
+@router.get(
+    "/municipalities/{slug}/elections/{election_id}",
+    response={200: ElectionOut, 404: ErrorOut},
+    auth=None,
+)
+def election_detail(request: HttpRequest, slug: str, election_id: int) -> ElectionOut:
+    return ElectionOut.of(_public(slug, election_id))
+
+
+@router.get(
+    "/municipalities/{slug}/my-elections",
+    response={200: list[EligibilityOut], 401: ErrorOut},
+    auth=AUTH,
+    summary="My eligibility in every election",
+)
+def my_elections(request: HttpRequest, slug: str) -> list[EligibilityOut]:
+    return [
+        EligibilityOut(
+            election_id=item.election.pk,
+            allowed=item.status.allowed,
+            can_cast_now=item.status.can_cast_now,
+            code=item.status.code,
+            message=str(item.status.message),
+            tracker=item.ballot.tracker if item.ballot else None,
+            cast_at=item.ballot.cast_at if item.ballot else None,
+        )
+        for item in selectors.my_elections(_user(request), _municipality(slug))
+    ]
+
+
+@router.get(
+    "/municipalities/{slug}/elections/{election_id}/eligibility",
+    response={200: EligibilityOut, 401: ErrorOut, 404: ErrorOut},
+    auth=AUTH,
+    summary="May I vote in this election, and if not, why",
+)
+def my_eligibility(request: HttpRequest, slug: str, election_id: int) -> EligibilityOut:
+    user = _user(request)
+    election = _public(slug, election_id)
+    status = selectors.voter_status(user, election)
+    ballot = selectors.my_ballot(user, election)
+    return EligibilityOut(
+        election_id=election.pk,
+        allowed=status.allowed,
+        can_cast_now=status.can_cast_now,
+        code=status.code,
+        message=str(status.message),
+        tracker=ballot.tracker if ballot else None,
+        cast_at=ballot.cast_at if ballot else None,
+    )
+
+
+@router.get(
+    "/municipalities/{slug}/elections/{election_id}/ballot-context",
+    response={200: BallotContextOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+    auth=AUTH,
+    summary="What the browser needs to encrypt my ballot",
+)
+def ballot_context(request: HttpRequest, slug: str, election_id: int) -> dict[str, Any]:
+    return selectors.ballot_context(_user(request), _public(slug, election_id))
+
+
+@router.post(
+    "/municipalities/{slug}/elections/{election_id}/ballots",
+    response={
+        201: CastOut,
+        401: ErrorOut,
+        403: ErrorOut,
+        404: ErrorOut,
+        409: ErrorOut,
+        422: RejectedOut,
+    },
+    auth=AUTH,
+    summary="Cast an encrypted ballot",
+    description=(
+        "The body is the ballot election.mjs encrypted in the browser. 201 with the tracker; "
+        "re-voting supersedes the previous ballot. 403 with the reason code (`under_age`, "
+        "`not_verified`, …, `not_on_roll`); 409 `election_closed`, `election_not_open`, "
+        "`ballot_audited`, `ballot_duplicate`; 422 `ballot_invalid` with the failing checks, or "
+        "`alias_mismatch`."
+    ),
+)
+async def ballot_cast(
+    request: HttpRequest, slug: str, election_id: int, payload: BallotIn
+) -> Status[Any]:
+    user = _user(request)
+    ballot = payload.dict()
+    try:
+        prepared = await sync_to_async(_prepare)(user, slug, election_id, ballot)
+        failures = await batcher().verify(prepared.ctx, prepared.content)
+        if failures:
+            raise services.BallotRejected(failures)
+    except services.BallotRejected as rejected:
+        return Status(
+            422,
+            RejectedOut(
+                code=rejected.code, message=str(rejected.message), failures=rejected.failures
+            ),
+        )
+    receipt = await sync_to_async(services.ballot_store)(actor=user, prepared=prepared)
+    return Status(
+        201,
+        CastOut(
+            tracker=receipt.tracker,
+            cast_at=receipt.cast_at,
+            replaced_previous=receipt.replaced_previous,
+        ),
+    )
+
+
+def _release_connection() -> None:
+    """Give the database connection back to the pool while the proofs are being verified, so
+    the pool bounds concurrent queries, not concurrent casts (outside tests' transactions)."""
+    if not connection.in_atomic_block:
+        connection.close()
+
+
+def _prepare(
+    user: User, slug: str, election_id: int, ballot: dict[str, Any]
+) -> services.PreparedBallot:
+    try:
+        return services.ballot_prepare(
+            actor=user,
+            municipality=_municipality(slug),
+            election_id=election_id,
+            ballot_json=ballot,
+        )
+    finally:
+        _release_connection()
+
+
+@router.post(
+    "/municipalities/{slug}/elections/{election_id}/audits",
+    response={
+        201: AuditOut,
+        401: ErrorOut,
+        403: ErrorOut,
+        404: ErrorOut,
+        409: ErrorOut,
+        422: RejectedOut,
+    },
+    auth=AUTH,
+    summary="Audit (spoil) an encrypted ballot instead of casting it",
+    description=(
+        "Benaloh challenge: send the ballot with the randomness that encrypted it. The server "
+        "checks both, publishes the spoiled ballot with its choices, and that ballot can never "
+        "be cast. 422 `audit_mismatch` when the randomness does not give the ciphertexts."
+    ),
+)
+def ballot_audit(
+    request: HttpRequest, slug: str, election_id: int, payload: AuditIn
+) -> Status[Any]:
+    try:
+        receipt = services.ballot_audit(
+            actor=_user(request),
+            municipality=_municipality(slug),
+            election_id=election_id,
+            ballot_json=payload.ballot.dict(),
+            randomness=payload.randomness,
+        )
+    except services.BallotRejected as rejected:
+        return Status(
+            422,
+            RejectedOut(
+                code=rejected.code, message=str(rejected.message), failures=rejected.failures
+            ),
+        )
+    return Status(201, AuditOut(tracker=receipt.tracker, selections=receipt.selections))
+
+
+@router.get(
+    "/municipalities/{slug}/elections/{election_id}/board",
+    response={200: BoardOut, 404: ErrorOut},
+    auth=None,
+    summary="Bulletin board: every cast ballot, in the order received",
+)
+def bulletin_board(
+    request: HttpRequest, slug: str, election_id: int, query: Query[BoardQuery]
+) -> BoardOut:
+    page = selectors.bulletin_board(
+        _public(slug, election_id), query=query.tracker, page=query.page
+    )
+    return BoardOut(
+        count=page.count,
+        page=page.page,
+        pages=page.pages,
+        results=[
+            BoardRowOut(
+                alias=r.alias, tracker=r.tracker, cast_at=r.cast_at, superseded=r.superseded
+            )
+            for r in page.rows
+        ],
+    )
+
+
+@router.get(
+    "/municipalities/{slug}/elections/{election_id}/audited",
+    response={200: list[AuditedOut], 404: ErrorOut},
+    auth=None,
+    summary="Audited (spoiled) ballots with their revealed randomness",
+)
+def audited(request: HttpRequest, slug: str, election_id: int) -> list[AuditedOut]:
+    return [
+        AuditedOut(
+            alias=a.alias,
+            tracker=a.tracker,
+            audited_at=a.audited_at,
+            selections=a.selections,
+            ballot=a.ballot,
+            randomness=a.randomness,
+        )
+        for a in selectors.audited_ballots(_public(slug, election_id))
+    ]
+
+
+@router.get(
+    "/municipalities/{slug}/elections/{election_id}/results",
+    response={200: ResultsOut, 404: ErrorOut},
+    auth=None,
+    summary="Published results with turnout (404 `not_published` before)",
+)
+def results(request: HttpRequest, slug: str, election_id: int) -> ResultsOut:
+    election = _public(slug, election_id)
+    found = selectors.results_of(election)
+    if found is None:
+        selectors.record_of(election)  # raises not_published
+        raise AssertionError("unreachable")
+    return ResultsOut(
+        election_id=election.pk,
+        ballots_counted=found.ballots_counted,
+        roll_size=found.roll_size,
+        turnout=found.turnout,
+        published_at=found.published_at,
+        record_sha256=found.record_sha256,
+        questions=[
+            QuestionResultOut(
+                id=q.id,
+                text=q.text,
+                options=[OptionResultOut(id=o.id, text=o.text, count=o.count) for o in q.options],
+            )
+            for q in found.questions
+        ],
+    )
+
+
+@router.get(
+    "/municipalities/{slug}/elections/{election_id}/record.json",
+    response={200: dict[str, Any], 404: ErrorOut},
+    auth=None,
+    summary="The complete election record (mebuku-election-record/1)",
+    description="Check it with `python -m voting.verify record.json`.",
+)
+def record(request: HttpRequest, slug: str, election_id: int) -> HttpResponse:
+    return exports.record_response(request, _public(slug, election_id))

@@ -1,0 +1,447 @@
+"""Casting and auditing encrypted ballots: the hot path.
+
+A cast runs in three steps, so the expensive part holds no lock and no connection:
+  1. `ballot_prepare` (cheap reads): the election is open, the voter is on the roll, the ballot
+     names the voter's alias, the tracker is computed;
+  2. verification of the proofs with the election library (`verify_ballot`, or `verify_ballots`
+     for a micro-batch of many voters' ballots at once, see voting/api.py);
+  3. `ballot_store` (one short transaction): the election row is share-locked and the database
+     clock read, so a cast racing the close is decided by the one order PostgreSQL gives them;
+     the voter's roll entry is locked, the previous ballot (if any) superseded and the new one
+     inserted (a partial unique index allows one counted ballot per voter), the audit entry
+     written, and the tracker e-mail scheduled after commit.
+`ballot_cast` is the three steps for one ballot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from identity.audit import audit_record
+from identity.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from identity.models import Municipality, User
+from voting.election import ElectionContext, ballot_tracker, verify_ballot
+from voting.election.arith import invert, powmod
+from voting.election.encoding import FormatError, from_hex
+from voting.election.group import P, g_pow
+from voting.models import Ballot, BallotKind, Election, RollEntry, RollExclusion, Status
+from voting.permissions import reason_message
+from voting.services.common import context_by_hash
+
+
+class BallotRejected(InvalidInput):
+    """The ballot failed a check of the spec; `failures` name each failing check and item."""
+
+    code = "ballot_invalid"
+
+    def __init__(self, failures: Sequence[str]) -> None:
+        super().__init__(
+            _("The ballot was refused because a proof does not check out: %(failure)s")
+            % {"failure": failures[0]}
+        )
+        self.failures = list(failures)
+
+
+@dataclass(frozen=True)
+class PreparedBallot:
+    """A ballot that passed the cheap checks; `ballot_store` accepts it once its proofs hold."""
+
+    election_id: int
+    municipality_id: int
+    roll_entry_id: int
+    voter_id: int
+    content: dict[str, Any]
+    tracker: str
+    ctx: ElectionContext
+
+
+@dataclass(frozen=True)
+class CastReceipt:
+    ballot_id: int
+    tracker: str
+    cast_at: datetime
+    replaced_previous: bool
+
+
+@dataclass(frozen=True)
+class AuditReceipt:
+    ballot_id: int
+    tracker: str
+    selections: dict[str, list[str]]
+
+
+def _not_open(election: Election, now: datetime) -> Conflict:
+    if election.status == Status.FROZEN and now < election.opens_at:
+        return Conflict(_("Voting has not started yet."), code="election_not_open")
+    if election.status == Status.DRAFT:
+        return Conflict(_("This election is not open for voting."), code="election_not_open")
+    return Conflict(_("Voting in this election has closed."), code="election_closed")
+
+
+def voter_roll_entry(actor: User, election: Election) -> RollEntry:
+    """The actor's roll entry, else a refusal with the reason they are not on the roll."""
+    entry = RollEntry.objects.filter(election=election, user=actor).only("id", "alias").first()
+    if entry is None:
+        code = (
+            RollExclusion.objects.filter(election=election, user=actor)
+            .values_list("code", flat=True)
+            .first()
+        ) or "not_on_roll"
+        raise PermissionDenied(reason_message(code), code=code)
+    return entry
+
+
+def _ballot_content(ballot_json: object, alias: str) -> tuple[dict[str, Any], str]:
+    if not isinstance(ballot_json, Mapping) or not isinstance(ballot_json.get("answers"), list):
+        raise BallotRejected(["check 4 (encryption) failed: ballot: not a ballot object"])
+    if ballot_json.get("alias") != alias:
+        raise InvalidInput(
+            _("This ballot was encrypted for another voter; reload the page and vote again."),
+            code="alias_mismatch",
+        )
+    content = {"alias": alias, "answers": ballot_json["answers"]}
+    try:
+        tracker = ballot_tracker(content)
+    except (TypeError, ValueError):
+        raise BallotRejected(["check 6 (trackers) failed: ballot: cannot be hashed"]) from None
+    if "tracker" in ballot_json and ballot_json["tracker"] != tracker:
+        raise BallotRejected(
+            [
+                "check 6 (trackers) failed: ballot: "
+                "tracker is not SHA-256 of canonical(alias, answers)"
+            ]
+        )
+    return content, tracker
+
+
+def ballot_prepare(
+    *, actor: User, municipality: Municipality, election_id: int, ballot_json: object
+) -> PreparedBallot:
+    """The cheap checks before any proof is verified. For a voter on the roll this is one
+    indexed read (roll entry joined to its election); the election's context is cached by its
+    hash. Refusals: 404 not_found, 409 election_not_open / election_closed, 403 with the reason
+    the person is not on the roll, 422 alias_mismatch / ballot_invalid."""
+    if not actor.is_authenticated:
+        raise PermissionDenied(reason_message("not_signed_in"), code="not_signed_in")
+    row = (
+        RollEntry.objects.filter(
+            election_id=election_id, election__municipality=municipality, user=actor
+        )
+        .values_list(
+            "id",
+            "alias",
+            "election__status",
+            "election__opens_at",
+            "election__closes_at",
+            "election__election_hash",
+        )
+        .first()
+    )
+    if row is None:
+        election = (
+            Election.objects.filter(pk=election_id, municipality=municipality)
+            .only("id", "status", "opens_at", "closes_at")
+            .first()
+        )
+        if election is None:
+            raise NotFound(_("No such election here."), code="not_found")
+        now = timezone.now()
+        if not election.is_open(now):
+            raise _not_open(election, now)
+        voter_roll_entry(actor, election)  # raises with the reason
+        raise AssertionError("unreachable")
+    entry_id, alias, status, opens_at, closes_at, election_hash = row
+    election = Election(pk=election_id, status=status, opens_at=opens_at, closes_at=closes_at)
+    now = timezone.now()
+    if not election.is_open(now):
+        raise _not_open(election, now)
+    content, tracker = _ballot_content(ballot_json, alias)
+    return PreparedBallot(
+        election_id=election_id,
+        municipality_id=municipality.pk,
+        roll_entry_id=entry_id,
+        voter_id=actor.pk,
+        content=content,
+        tracker=tracker,
+        ctx=context_by_hash(election_id, election_hash),
+    )
+
+
+def db_now() -> datetime:
+    """The database's clock (PostgreSQL: clock_timestamp(), the time of this very statement)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT clock_timestamp()")
+            (now,) = cursor.fetchone()
+        return now
+    return timezone.now()
+
+
+def _lock_voter_then_election(roll_entry_id: int, election_id: int) -> tuple[Election, datetime]:
+    """Lock the voter's roll entry (so one voter's casts and audits run one after the other),
+    then share-lock the election row and read the database clock. `election_close` takes the
+    election row FOR UPDATE, so every cast either commits before the close (and its cast_at is
+    earlier) or waits and then sees the election closed. The clock is read after both locks, so
+    a voter's later ballot always has the later cast_at."""
+    RollEntry.objects.select_for_update().filter(pk=roll_entry_id).values_list(
+        "id", flat=True
+    ).get()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT status, opens_at, closes_at, clock_timestamp() FROM voting_election "
+                "WHERE id = %s FOR KEY SHARE",
+                [election_id],
+            )
+            row = cursor.fetchone()
+        if row is None:
+            raise NotFound(_("No such election here."), code="not_found")
+        status, opens_at, closes_at, now = row
+        election = Election(pk=election_id, status=status, opens_at=opens_at, closes_at=closes_at)
+        return election, now
+    found = (
+        Election.objects.select_for_update()
+        .only("id", "status", "opens_at", "closes_at")
+        .filter(pk=election_id)
+        .first()
+    )
+    if found is None:
+        raise NotFound(_("No such election here."), code="not_found")
+    return found, timezone.now()
+
+
+def _send_receipt(ballot_id: int) -> None:
+    from voting.tasks import send_tracker_email
+
+    send_tracker_email.delay(ballot_id)
+
+
+class _TrackerTaken(Exception):
+    """The unique index on trackers refused the insert (the transaction is rolled back)."""
+
+
+def _tracker_conflict(tracker: str, *, auditing: bool) -> Conflict:
+    kind = Ballot.objects.filter(tracker=tracker).values_list("kind", flat=True).first()
+    if kind == BallotKind.AUDITED:
+        if auditing:
+            return Conflict(_("This ballot has already been audited."), code="ballot_audited")
+        return Conflict(
+            _("This ballot was audited, so it can never be cast. Encrypt your choice again."),
+            code="ballot_audited",
+        )
+    if auditing and kind == BallotKind.CAST:
+        return Conflict(
+            _("This ballot has been cast; a cast ballot is never revealed."), code="ballot_cast"
+        )
+    return Conflict(_("This ballot has already been cast."), code="ballot_duplicate")
+
+
+@transaction.atomic(durable=True)
+def _store(*, actor: User, prepared: PreparedBallot) -> CastReceipt:
+    election, now = _lock_voter_then_election(prepared.roll_entry_id, prepared.election_id)
+    if not (election.status == Status.FROZEN and election.opens_at <= now < election.closes_at):
+        raise _not_open(election, now)
+    # Two plain statements (the ORM's model and query machinery cost more CPU than the
+    # database work on this path). No savepoint: a taken tracker fails the unique index and we
+    # leave at once, so the whole cast rolls back.
+    content_field = Ballot._meta.get_field("content")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE voting_ballot SET superseded = %s "
+            "WHERE roll_entry_id = %s AND kind = %s AND superseded = %s",
+            [True, prepared.roll_entry_id, BallotKind.CAST.value, False],
+        )
+        replaced = cursor.rowcount
+        try:
+            cursor.execute(
+                "INSERT INTO voting_ballot (election_id, roll_entry_id, kind, content, tracker, "
+                "cast_at, superseded) VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id",
+                [
+                    prepared.election_id,
+                    prepared.roll_entry_id,
+                    BallotKind.CAST.value,
+                    content_field.get_db_prep_save(prepared.content, connection),
+                    prepared.tracker,
+                    connection.ops.adapt_datetimefield_value(now),
+                    False,
+                ],
+            )
+        except IntegrityError:
+            raise _TrackerTaken from None
+        (ballot_id,) = cursor.fetchone()
+    ballot = Ballot(
+        pk=ballot_id,
+        election_id=prepared.election_id,
+        roll_entry_id=prepared.roll_entry_id,
+        kind=BallotKind.CAST,
+        tracker=prepared.tracker,
+        cast_at=now,
+    )
+    audit_record(
+        actor=actor,
+        municipality=Municipality(pk=prepared.municipality_id),
+        action="ballot.cast",
+        target=ballot,
+        data={
+            "election": prepared.election_id,
+            "tracker": prepared.tracker,
+            "replaced": bool(replaced),
+        },
+    )
+    transaction.on_commit(partial(_send_receipt, ballot.pk))
+    return CastReceipt(ballot.pk, prepared.tracker, now, bool(replaced))
+
+
+def ballot_store(*, actor: User, prepared: PreparedBallot) -> CastReceipt:
+    """Record a ballot whose proofs were verified (one short transaction). Re-voting supersedes
+    the previous ballot; a tracker that was audited or cast already is refused (409)."""
+    try:
+        return _store(actor=actor, prepared=prepared)
+    except _TrackerTaken:
+        raise _tracker_conflict(prepared.tracker, auditing=False) from None
+
+
+def check_proofs(prepared: PreparedBallot) -> None:
+    errors = verify_ballot(prepared.ctx, prepared.content)
+    if errors:
+        raise BallotRejected(errors)
+
+
+def ballot_cast(
+    *, actor: User, municipality: Municipality, election_id: int, ballot_json: object
+) -> CastReceipt:
+    """A voter casts an encrypted ballot; returns the receipt with its tracker.
+
+    Refusals: 404 not_found; 403 with the eligibility reason code (or not_on_roll);
+    409 election_not_open / election_closed / ballot_audited / ballot_duplicate;
+    422 alias_mismatch or ballot_invalid (the failing check named in the message)."""
+    prepared = ballot_prepare(
+        actor=actor, municipality=municipality, election_id=election_id, ballot_json=ballot_json
+    )
+    check_proofs(prepared)
+    return ballot_store(actor=actor, prepared=prepared)
+
+
+def revealed_selections(
+    ctx: ElectionContext, content: Mapping[str, Any], randomness: object
+) -> dict[str, list[str]]:
+    """Benaloh check on the server: with the revealed ρ of every option, each ciphertext must be
+    (g^ρ, g^m·y^ρ) with m ∈ {0, 1}; returns the selections the ballot encrypts."""
+    if not isinstance(randomness, list) or len(randomness) != len(ctx.questions):
+        raise InvalidInput(
+            _("The revealed randomness does not cover every question."), code="audit_invalid"
+        )
+    selections: dict[str, list[str]] = {}
+    y = int(ctx.joint_public_key)
+    g = g_pow(1)
+    for question, answer, secret in zip(ctx.questions, content["answers"], randomness, strict=True):
+        rhos = secret.get("randomness") if isinstance(secret, Mapping) else None
+        if (
+            not isinstance(secret, Mapping)
+            or secret.get("question") != question.id
+            or not isinstance(rhos, list)
+            or len(rhos) != len(question.option_ids)
+        ):
+            raise InvalidInput(
+                _("The revealed randomness does not match question %(q)s.") % {"q": question.id},
+                code="audit_invalid",
+            )
+        chosen = []
+        for option_id, choice, rho_hex in zip(
+            question.option_ids, answer["choices"], rhos, strict=True
+        ):
+            try:
+                rho = from_hex(rho_hex, "randomness")
+                alpha, beta = from_hex(choice["alpha"], "alpha"), from_hex(choice["beta"], "beta")
+            except (FormatError, KeyError, TypeError):
+                raise InvalidInput(
+                    _("The revealed randomness is not a list of numbers."), code="audit_invalid"
+                ) from None
+            plain = beta * invert(powmod(y, rho, P), P) % P
+            if g_pow(rho) != alpha or plain not in (1, g):
+                raise InvalidInput(
+                    _(
+                        "Question %(q)s, option %(o)s: the ciphertext is not what this randomness "
+                        "gives. Your device may not have encrypted your choice."
+                    )
+                    % {"q": question.id, "o": option_id},
+                    code="audit_mismatch",
+                )
+            if plain == g:
+                chosen.append(option_id)
+        selections[question.id] = chosen
+    return selections
+
+
+@transaction.atomic(durable=True)
+def _audit_insert(
+    *, actor: User, prepared: PreparedBallot, randomness: list[Any], selections: dict[str, Any]
+) -> AuditReceipt:
+    election, now = _lock_voter_then_election(prepared.roll_entry_id, prepared.election_id)
+    if not (election.status == Status.FROZEN and election.opens_at <= now < election.closes_at):
+        raise _not_open(election, now)
+    ballot = Ballot(
+        election_id=prepared.election_id,
+        roll_entry_id=prepared.roll_entry_id,
+        kind=BallotKind.AUDITED,
+        content=prepared.content,
+        tracker=prepared.tracker,
+        cast_at=now,
+        randomness=randomness,
+        selections=selections,
+    )
+    try:
+        ballot.save(force_insert=True)
+    except IntegrityError:
+        raise _TrackerTaken from None
+    audit_record(
+        actor=actor,
+        municipality=Municipality(pk=prepared.municipality_id),
+        action="ballot.audit",
+        target=ballot,
+        data={"election": prepared.election_id, "tracker": prepared.tracker},
+    )
+    return AuditReceipt(ballot.pk, prepared.tracker, selections)
+
+
+def _audit_store(
+    *, actor: User, prepared: PreparedBallot, randomness: list[Any], selections: dict[str, Any]
+) -> AuditReceipt:
+    try:
+        return _audit_insert(
+            actor=actor, prepared=prepared, randomness=randomness, selections=selections
+        )
+    except _TrackerTaken:
+        raise _tracker_conflict(prepared.tracker, auditing=True) from None
+
+
+def ballot_audit(
+    *,
+    actor: User,
+    municipality: Municipality,
+    election_id: int,
+    ballot_json: object,
+    randomness: object,
+) -> AuditReceipt:
+    """Benaloh challenge: the voter spoils an encrypted ballot and reveals its randomness. The
+    server checks the proofs and the randomness, stores the spoiled ballot with the selections it
+    encrypts (shown on the bulletin board), and its tracker can never be cast.
+
+    Refusals as ballot_cast, plus 422 audit_invalid / audit_mismatch and 409 ballot_cast."""
+    prepared = ballot_prepare(
+        actor=actor, municipality=municipality, election_id=election_id, ballot_json=ballot_json
+    )
+    check_proofs(prepared)
+    selections = revealed_selections(prepared.ctx, prepared.content, randomness)
+    assert isinstance(randomness, list)
+    return _audit_store(
+        actor=actor, prepared=prepared, randomness=randomness, selections=selections
+    )

@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Literal
 
 from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema, Status
@@ -23,10 +22,8 @@ from debates.models import (
     Phase,
     Statement,
 )
-from identity import selectors as identity_selectors
-from identity.api import AUTH, ErrorOut
+from identity.api import AUTH, ErrorOut, auth_user, municipality_or_404, optional_user
 from identity.errors import InvalidInput, NotFound
-from identity.models import Municipality, User
 
 router = Router(tags=["debates"])
 
@@ -284,26 +281,12 @@ class NextQuery(Schema):
 # Helpers -----------------------------------------------------------------------------------------
 
 
-def _municipality(slug: str) -> Municipality:
-    return get_object_or_404(identity_selectors.municipalities_public(), slug=slug)
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.auth  # type: ignore[attr-defined]
-    assert isinstance(user, User)
-    return user
-
-
-def _optional_user(request: HttpRequest) -> User | None:
-    return request.user if isinstance(request.user, User) else None
-
-
 def _detail(slug: str, debate_id: int) -> selectors.DebateDetail:
-    return selectors.debate_detail(_municipality(slug), debate_id)
+    return selectors.debate_detail(municipality_or_404(slug), debate_id)
 
 
 def _debate(slug: str, debate_id: int) -> Debate:
-    debate = Debate.objects.filter(municipality=_municipality(slug), pk=debate_id).first()
+    debate = Debate.objects.filter(municipality=municipality_or_404(slug), pk=debate_id).first()
     if debate is None:
         raise NotFound(_("No such debate."))
     return debate
@@ -336,7 +319,7 @@ def _groups(row: selectors.StatementRow) -> list[GroupCountsOut]:
 def debate_list(request: HttpRequest, slug: str) -> list[DebateOut]:
     now = timezone.now()
     out = []
-    for debate in selectors.debates_public(_municipality(slug)):
+    for debate in selectors.debates_public(municipality_or_404(slug)):
         current = selectors.phase_running(list(debate.phases.all()), now)
         out.append(
             DebateOut(
@@ -397,7 +380,7 @@ def contribution_list(
     request: HttpRequest, slug: str, debate_id: int, query: Query[ContributionQuery]
 ) -> ContributionPage:
     debate = _debate(slug, debate_id)
-    user = _optional_user(request)
+    user = optional_user(request)
     seed = str(user.pk) if user else (request.session.session_key or "")
     contributions = selectors.contributions_public(debate, sort=query.sort, seed=seed)
     start = (query.page - 1) * PAGE_SIZE
@@ -434,7 +417,7 @@ def comment_list(
 )
 def statement_list(request: HttpRequest, slug: str, debate_id: int) -> list[StatementOut]:
     debate = _debate(slug, debate_id)
-    mine = selectors.user_votes(debate, _optional_user(request))
+    mine = selectors.user_votes(debate, optional_user(request))
     return [
         StatementOut.of(row.statement, _groups(row), mine.get(row.statement.pk))
         for row in selectors.statements_with_counts(debate)
@@ -453,7 +436,7 @@ def statement_next(
     debate = _debate(slug, debate_id)
     return [
         StatementOut.of(s)
-        for s in selectors.next_statements(debate, _optional_user(request), query.n)
+        for s in selectors.next_statements(debate, optional_user(request), query.n)
     ]
 
 
@@ -530,7 +513,7 @@ def contribute(
 ) -> Status[ContributionOut]:
     debate = _debate(slug, debate_id)
     contribution = services.contribution_add(
-        actor=_user(request),
+        actor=auth_user(request),
         debate_id=debate.pk,
         body=payload.body,
         title=payload.title,
@@ -551,7 +534,7 @@ def comment(
 ) -> Status[CommentOut]:
     contribution = _contribution(_debate(slug, debate_id), contribution_id)
     made = services.comment_add(
-        actor=_user(request),
+        actor=auth_user(request),
         contribution_id=contribution.pk,
         body=payload.body,
         parent_id=payload.parent_id,
@@ -563,7 +546,9 @@ def _react(
     request: HttpRequest, slug: str, debate_id: int, contribution_id: int, on: bool
 ) -> ReactionOut:
     contribution = _contribution(_debate(slug, debate_id), contribution_id)
-    changed = services.reaction_toggle(actor=_user(request), contribution_id=contribution.pk, on=on)
+    changed = services.reaction_toggle(
+        actor=auth_user(request), contribution_id=contribution.pk, on=on
+    )
     return ReactionOut(changed=changed, reaction_count=contribution.reactions.count())
 
 
@@ -602,7 +587,7 @@ def vote(
     if not Statement.objects.filter(pk=statement_id, debate=debate).exists():
         raise NotFound(_("No such statement."))
     result = services.vote_cast(
-        actor=_user(request), statement_id=statement_id, value=payload.value
+        actor=auth_user(request), statement_id=statement_id, value=payload.value
     )
     return VoteOut(
         statement_id=statement_id,
@@ -623,7 +608,9 @@ def statement_submit(
     request: HttpRequest, slug: str, debate_id: int, payload: StatementIn
 ) -> Status[StatementOut]:
     debate = _debate(slug, debate_id)
-    made = services.statement_submit(actor=_user(request), debate_id=debate.pk, text=payload.text)
+    made = services.statement_submit(
+        actor=auth_user(request), debate_id=debate.pk, text=payload.text
+    )
     return Status(201, StatementOut.of(made))
 
 
@@ -656,5 +643,5 @@ def report(
         if found is None:
             raise NotFound(_("No such comment."))
         target = found
-    filed = services.report_file(actor=_user(request), target=target, reason=payload.reason)
+    filed = services.report_file(actor=auth_user(request), target=target, reason=payload.reason)
     return Status(201, ReportFiledOut(id=filed.pk, created_at=filed.created_at))

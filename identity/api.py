@@ -74,13 +74,20 @@ class RoleGrantIn(Schema):
     role: Role
 
 
-def _user(request: HttpRequest) -> User:
+def auth_user(request: HttpRequest) -> User:
+    """The account an authenticated endpoint runs for (session token or session cookie)."""
     user = request.auth  # type: ignore[attr-defined]
     assert isinstance(user, User)
     return user
 
 
-def _municipality(slug: str) -> Municipality:
+def optional_user(request: HttpRequest) -> User | None:
+    """The signed-in account on a public endpoint, if any (for visibility of one's own drafts)."""
+    return request.user if isinstance(request.user, User) else None
+
+
+def municipality_or_404(slug: str) -> Municipality:
+    """Every API path names its municipality; served from the per-process cache."""
     municipality = selectors.municipality_cached("slug", slug)
     if municipality is None:
         raise Http404
@@ -94,12 +101,12 @@ def municipality_list(request: HttpRequest) -> list[Municipality]:
 
 @router.get("/municipalities/{slug}", response={200: MunicipalityOut, 404: ErrorOut}, auth=None)
 def municipality_detail(request: HttpRequest, slug: str) -> Municipality:
-    return _municipality(slug)
+    return municipality_or_404(slug)
 
 
 @router.get("/me", response={200: MeOut, 401: ErrorOut}, auth=AUTH)
 def me(request: HttpRequest) -> MeOut:
-    user = _user(request)
+    user = auth_user(request)
     return MeOut(
         id=user.pk,
         email=user.email,
@@ -110,7 +117,7 @@ def me(request: HttpRequest) -> MeOut:
 
 
 def _require_role_manager(request: HttpRequest, municipality: Municipality) -> None:
-    decision = permissions.can_manage_roles(_user(request), municipality)
+    decision = permissions.can_manage_roles(auth_user(request), municipality)
     if not decision:
         raise PermissionDenied(decision.message, code=decision.code)
 
@@ -121,7 +128,7 @@ def _require_role_manager(request: HttpRequest, municipality: Municipality) -> N
     auth=AUTH,
 )
 def role_list(request: HttpRequest, slug: str) -> list[RoleOut]:
-    municipality = _municipality(slug)
+    municipality = municipality_or_404(slug)
     _require_role_manager(request, municipality)
     return [RoleOut.from_assignment(a) for a in selectors.role_assignments_active(municipality)]
 
@@ -140,8 +147,8 @@ def role_list(request: HttpRequest, slug: str) -> list[RoleOut]:
 )
 def role_grant(request: HttpRequest, slug: str, payload: RoleGrantIn) -> Status[RoleOut]:
     assignment = services.role_grant(
-        actor=_user(request),
-        municipality=_municipality(slug),
+        actor=auth_user(request),
+        municipality=municipality_or_404(slug),
         email=payload.email,
         role=payload.role.value,
     )
@@ -155,7 +162,9 @@ def role_grant(request: HttpRequest, slug: str, payload: RoleGrantIn) -> Status[
 )
 def role_revoke(request: HttpRequest, slug: str, assignment_id: int) -> RoleOut:
     assignment = services.role_revoke(
-        actor=_user(request), assignment_id=assignment_id, municipality=_municipality(slug)
+        actor=auth_user(request),
+        assignment_id=assignment_id,
+        municipality=municipality_or_404(slug),
     )
     return RoleOut.from_assignment(assignment)
 
@@ -220,7 +229,7 @@ class EligibilityOut(Schema):
 )
 def my_verification(request: HttpRequest, slug: str) -> VerificationOut:
     """The signed-in person's verification in this municipality."""
-    standing = verification_status(_user(request), _municipality(slug))
+    standing = verification_status(auth_user(request), municipality_or_404(slug))
     current = standing.current
     return VerificationOut(
         status=standing.status,
@@ -239,7 +248,9 @@ def my_eligibility(
     request: HttpRequest, slug: str, params: Query[EligibilityQuery]
 ) -> EligibilityOut:
     """May the signed-in person take part, now, in an act with this rule?"""
-    decision = eligibility(_user(request), _municipality(slug), timezone.now(), params.rule())
+    decision = eligibility(
+        auth_user(request), municipality_or_404(slug), timezone.now(), params.rule()
+    )
     return EligibilityOut(
         allowed=decision.allowed,
         code=decision.code,

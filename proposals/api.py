@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema, Status
 
-from identity import selectors as identity_selectors
-from identity.api import AUTH, ErrorOut
+from identity.api import AUTH, ErrorOut, auth_user, municipality_or_404, optional_user
 from identity.errors import NotFound
-from identity.models import Municipality, User
 from proposals import selectors, services
 from proposals.models import Decision, Proposal, ProposalType
 from proposals.models import Status as ProposalStatus
@@ -153,28 +151,11 @@ class ListQuery(Schema):
 PAGE_SIZE = 50
 
 
-def _municipality(slug: str) -> Municipality:
-    municipality = identity_selectors.municipality_cached("slug", slug)
-    if municipality is None:
-        raise Http404
-    return municipality
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.auth  # type: ignore[attr-defined]
-    assert isinstance(user, User)
-    return user
-
-
-def _optional_user(request: HttpRequest) -> User | None:
-    return request.user if isinstance(request.user, User) else None
-
-
 @router.get("/municipalities/{slug}/proposal-types", response=list[ProposalTypeOut], auth=None)
 def proposal_types(request: HttpRequest, slug: str) -> list[ProposalTypeOut]:
-    kinds = ProposalType.objects.filter(municipality=_municipality(slug), is_active=True).order_by(
-        "id"
-    )
+    kinds = ProposalType.objects.filter(
+        municipality=municipality_or_404(slug), is_active=True
+    ).order_by("id")
     return [ProposalTypeOut.of(kind) for kind in kinds]
 
 
@@ -183,7 +164,7 @@ def proposal_types(request: HttpRequest, slug: str) -> list[ProposalTypeOut]:
 )
 def proposal_list(request: HttpRequest, slug: str, filters: Query[ListQuery]) -> ProposalPage:
     proposals = selectors.proposals_public(
-        _municipality(slug),
+        municipality_or_404(slug),
         selectors.ProposalFilter(
             query=filters.q,
             status=filters.status.value if filters.status else "",
@@ -201,7 +182,9 @@ def proposal_list(request: HttpRequest, slug: str, filters: Query[ListQuery]) ->
 
 
 def _visible(request: HttpRequest, slug: str, proposal_id: int) -> Proposal:
-    proposal = selectors.proposal_visible(_municipality(slug), proposal_id, _optional_user(request))
+    proposal = selectors.proposal_visible(
+        municipality_or_404(slug), proposal_id, optional_user(request)
+    )
     if proposal is None:
         raise NotFound(_("No such proposal here."))
     return proposal
@@ -253,8 +236,8 @@ def proposal_daily(request: HttpRequest, slug: str, proposal_id: int) -> list[Da
 )
 def proposal_file(request: HttpRequest, slug: str, payload: ProposalIn) -> Status[ProposalOut]:
     proposal = services.proposal_file(
-        actor=_user(request),
-        municipality=_municipality(slug),
+        actor=auth_user(request),
+        municipality=municipality_or_404(slug),
         type_id=payload.type_id,
         draft=services.ProposalDraft(
             title=payload.title,
@@ -274,7 +257,7 @@ def proposal_file(request: HttpRequest, slug: str, payload: ProposalIn) -> Statu
 )
 def proposal_open(request: HttpRequest, slug: str, proposal_id: int) -> ProposalOut:
     proposal = services.collection_open(
-        actor=_user(request), municipality=_municipality(slug), proposal_id=proposal_id
+        actor=auth_user(request), municipality=municipality_or_404(slug), proposal_id=proposal_id
     )
     return ProposalOut.of(proposal)
 
@@ -298,7 +281,7 @@ def proposal_open(request: HttpRequest, slug: str, proposal_id: int) -> Proposal
 )
 def signature_add(request: HttpRequest, slug: str, proposal_id: int) -> Status[SignatureOut]:
     result = services.signature_add(
-        actor=_user(request), municipality=_municipality(slug), proposal_id=proposal_id
+        actor=auth_user(request), municipality=municipality_or_404(slug), proposal_id=proposal_id
     )
     return Status(
         201,
@@ -317,7 +300,7 @@ def signature_add(request: HttpRequest, slug: str, proposal_id: int) -> Status[S
 )
 def signature_withdraw(request: HttpRequest, slug: str, proposal_id: int) -> SignatureOut:
     count = services.signature_withdraw(
-        actor=_user(request), municipality=_municipality(slug), proposal_id=proposal_id
+        actor=auth_user(request), municipality=municipality_or_404(slug), proposal_id=proposal_id
     )
     threshold = Proposal.objects.values_list("threshold", flat=True).get(pk=proposal_id)
     return SignatureOut(signature_count=count, threshold=threshold, crossed_threshold=False)
@@ -339,8 +322,8 @@ def proposal_answer(
     request: HttpRequest, slug: str, proposal_id: int, payload: AnswerIn
 ) -> Status[AnswerOut]:
     answer = services.proposal_answer(
-        actor=_user(request),
-        municipality=_municipality(slug),
+        actor=auth_user(request),
+        municipality=municipality_or_404(slug),
         proposal_id=proposal_id,
         decision=payload.decision.value,
         reasons=payload.reasons,
@@ -360,7 +343,7 @@ def proposal_answer(
 def answers(request: HttpRequest, slug: str) -> list[AnswerOut]:
     from proposals.models import CouncilAnswer
 
-    rows = CouncilAnswer.objects.filter(proposal__municipality=_municipality(slug)).order_by(
+    rows = CouncilAnswer.objects.filter(proposal__municipality=municipality_or_404(slug)).order_by(
         "answered_at"
     )
     return [

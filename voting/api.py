@@ -13,12 +13,10 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 
-from identity import selectors as identity_selectors
-from identity.api import AUTH, ErrorOut
-from identity.models import Municipality, User
+from identity.api import AUTH, ErrorOut, auth_user, municipality_or_404
+from identity.models import User
 from voting import exports, selectors, services
 from voting.models import Election
 from voting.services.batching import batcher
@@ -170,25 +168,15 @@ class ResultsOut(Schema):
     questions: list[QuestionResultOut]
 
 
-def _municipality(slug: str) -> Municipality:
-    return get_object_or_404(identity_selectors.municipalities_public(), slug=slug)
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.auth  # type: ignore[attr-defined]
-    assert isinstance(user, User)
-    return user
-
-
 def _public(slug: str, election_id: int) -> Election:
-    election = selectors.election_visible(_municipality(slug), election_id, None)
+    election = selectors.election_visible(municipality_or_404(slug), election_id, None)
     return election
 
 
 @router.get("/municipalities/{slug}/elections", response=list[ElectionOut], auth=None)
 def election_list(request: HttpRequest, slug: str) -> list[ElectionOut]:
     """Every election of the municipality except drafts."""
-    return [ElectionOut.of(e) for e in selectors.elections_public(_municipality(slug))]
+    return [ElectionOut.of(e) for e in selectors.elections_public(municipality_or_404(slug))]
 
 
 @router.get(
@@ -217,7 +205,7 @@ def my_elections(request: HttpRequest, slug: str) -> list[EligibilityOut]:
             tracker=item.ballot.tracker if item.ballot else None,
             cast_at=item.ballot.cast_at if item.ballot else None,
         )
-        for item in selectors.my_elections(_user(request), _municipality(slug))
+        for item in selectors.my_elections(auth_user(request), municipality_or_404(slug))
     ]
 
 
@@ -228,7 +216,7 @@ def my_elections(request: HttpRequest, slug: str) -> list[EligibilityOut]:
     summary="May I vote in this election, and if not, why",
 )
 def my_eligibility(request: HttpRequest, slug: str, election_id: int) -> EligibilityOut:
-    user = _user(request)
+    user = auth_user(request)
     election = _public(slug, election_id)
     status = selectors.voter_status(user, election)
     ballot = selectors.my_ballot(user, election)
@@ -250,7 +238,7 @@ def my_eligibility(request: HttpRequest, slug: str, election_id: int) -> Eligibi
     summary="What the browser needs to encrypt my ballot",
 )
 def ballot_context(request: HttpRequest, slug: str, election_id: int) -> dict[str, Any]:
-    return selectors.ballot_context(_user(request), _public(slug, election_id))
+    return selectors.ballot_context(auth_user(request), _public(slug, election_id))
 
 
 @router.post(
@@ -276,7 +264,7 @@ def ballot_context(request: HttpRequest, slug: str, election_id: int) -> dict[st
 async def ballot_cast(
     request: HttpRequest, slug: str, election_id: int, payload: BallotIn
 ) -> Status[Any]:
-    user = _user(request)
+    user = auth_user(request)
     ballot = payload.dict()
     try:
         prepared = await sync_to_async(_prepare)(user, slug, election_id, ballot)
@@ -314,7 +302,7 @@ def _prepare(
     try:
         return services.ballot_prepare(
             actor=user,
-            municipality=_municipality(slug),
+            municipality=municipality_or_404(slug),
             election_id=election_id,
             ballot_json=ballot,
         )
@@ -345,8 +333,8 @@ def ballot_audit(
 ) -> Status[Any]:
     try:
         receipt = services.ballot_audit(
-            actor=_user(request),
-            municipality=_municipality(slug),
+            actor=auth_user(request),
+            municipality=municipality_or_404(slug),
             election_id=election_id,
             ballot_json=payload.ballot.dict(),
             randomness=payload.randomness,

@@ -20,7 +20,6 @@ import json
 import os
 import re
 import threading
-import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -142,6 +141,7 @@ def _prepare(
     """Authenticate and run the cheap checks: (user, prepared ballot) or a reply."""
     from allauth.headless.internal.sessionkit import authenticate_by_x_session_token
 
+    from identity.selectors import municipality_cached
     from voting import services
     from voting.api import BallotIn
 
@@ -161,7 +161,7 @@ def _prepare(
                     "message": gettext("The request is not valid."),
                     "errors": json.loads(invalid.json(include_url=False)),
                 }
-            municipality = _municipality(slug)
+            municipality = municipality_cached("slug", slug)
             if municipality is None:
                 return 404, {"code": "not_found", "message": gettext("Not found.")}
             try:
@@ -178,25 +178,6 @@ def _prepare(
             return _Ready(user, prepared)
     finally:
         _release()
-
-
-_MUNICIPALITIES: dict[str, tuple[float, Any]] = {}
-
-
-def _municipality(slug: str) -> Any:
-    """Active municipality by slug, remembered for 30 s (they change rarely, and a cast in the
-    30 s after a municipality is switched off is still checked against the roll)."""
-    from identity.selectors import municipality_by_slug
-
-    now = time.monotonic()
-    cached = _MUNICIPALITIES.get(slug)
-    if cached is not None and now - cached[0] < 30:
-        return cached[1]
-    found = municipality_by_slug(slug)
-    if len(_MUNICIPALITIES) > 1000:
-        _MUNICIPALITIES.clear()
-    _MUNICIPALITIES[slug] = (now, found)
-    return found
 
 
 def _rejected(rejected: Any) -> dict[str, Any]:

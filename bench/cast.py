@@ -24,12 +24,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import multiprocessing
 import os
-import signal
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -41,11 +38,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-PG_SERVER = "postgres://postgres@127.0.0.1:5432"
+from bench.harness import (  # noqa: E402
+    HOST,
+    PG_SERVER,
+    CpuMeter,
+    Server,
+    flush_redis,
+    pct,
+    recreate_database,
+)
+
 DB_NAME = "mebuku_bench_cast"
 REDIS_URL = "redis://127.0.0.1:6379/3"
 SLUG = "bench-city"
-HOST = "127.0.0.1"
 SERVER_ENV = {
     "DJANGO_SETTINGS_MODULE": "config.settings.production",
     "DATABASE_URL": f"{PG_SERVER}/{DB_NAME}",
@@ -60,7 +65,6 @@ SERVER_ENV = {
 os.environ.update(SERVER_ENV)
 
 import django  # noqa: E402
-import psycopg  # noqa: E402
 
 django.setup()
 
@@ -69,7 +73,6 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS  # noqa: E402
 from django.contrib.sessions.models import Session  # noqa: E402
-from django.core.management import call_command  # noqa: E402
 from django.db import connections  # noqa: E402
 from django.db.models import Count  # noqa: E402
 from django.utils import timezone  # noqa: E402
@@ -90,20 +93,6 @@ WARMUP = 100  # voters whose ballots warm up the workers (not measured)
 
 # ---------------------------------------------------------------------------------------------
 # Database and seed
-
-
-def recreate_database() -> None:
-    connections.close_all()
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        admin.execute(f"CREATE DATABASE {DB_NAME}")
-    call_command("migrate", verbosity=0, interactive=False)
-
-
-def flush_redis() -> None:
-    import redis
-
-    redis.Redis.from_url(REDIS_URL).flushdb()
 
 
 @dataclass
@@ -228,125 +217,6 @@ def encrypt_all(election: Election, aliases: Sequence[str]) -> list[str]:
 # CPU accounting (from /proc: this machine is shared, so say who used the cores)
 
 
-def _ticks(pid: int) -> int:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (FileNotFoundError, ProcessLookupError, IndexError):
-        return 0
-    return int(fields[11]) + int(fields[12])
-
-
-def _process_group(pgid: int) -> list[int]:
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError, IndexError, ValueError):
-                if int(Path(entry, "stat").read_text().rsplit(")", 1)[1].split()[2]) == pgid:
-                    pids.append(int(entry.name))
-    return pids
-
-
-def _postgres_pids() -> list[int]:
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-        rows = conn.execute(
-            "SELECT pid FROM pg_stat_activity "
-            "WHERE datname = %s OR backend_type <> 'client backend'",
-            [DB_NAME],
-        ).fetchall()
-    return [pid for (pid,) in rows]
-
-
-def _machine_ticks() -> tuple[int, int]:
-    parts = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    return sum(parts) - parts[3] - parts[4], sum(parts)
-
-
-class CpuMeter:
-    def __init__(self, server_pgid: int) -> None:
-        self.server_pgid = server_pgid
-        self.hz = os.sysconf("SC_CLK_TCK")
-
-    def _sample(self) -> dict[str, int]:
-        busy, total = _machine_ticks()
-        return {
-            "bench": _ticks(os.getpid()),
-            "server": sum(_ticks(p) for p in _process_group(self.server_pgid)),
-            "postgres": sum(_ticks(p) for p in _postgres_pids()),
-            "busy": busy,
-            "total": total,
-        }
-
-    def __enter__(self) -> CpuMeter:
-        self.start = self._sample()
-        self.t0 = time.perf_counter()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        end = self._sample()
-        self.wall = time.perf_counter() - self.t0
-        self.used = {k: (end[k] - self.start[k]) / self.hz for k in end}
-
-    def line(self) -> str:
-        u, w = self.used, self.wall
-        other = u["busy"] - u["bench"] - u["server"] - u["postgres"]
-        cores = os.cpu_count() or 1
-        idle = (u["total"] - u["busy"]) / max(u["total"], 1e-9) * cores * w
-        return (
-            f"  CPU over {w:.1f} s (cores busy): client/bench {u['bench'] / w:.2f}, "
-            f"server {u['server'] / w:.2f}, postgres {u['postgres'] / w:.2f}, "
-            f"other jobs {max(other, 0) / w:.2f}, idle {idle / w:.2f} of {cores}"
-        )
-
-
-# ---------------------------------------------------------------------------------------------
-# The server
-
-
-class Server:
-    def __init__(self, port: int, workers: int) -> None:
-        self.port, self.workers = port, workers
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        command = [
-            str(ROOT / ".venv" / "bin" / "uvicorn"),
-            "config.asgi:application",
-            *("--host", HOST, "--port", str(self.port), "--workers", str(self.workers)),
-            *("--loop", "uvloop", "--http", "httptools", "--no-access-log"),
-            *("--log-level", "warning", "--backlog", "4096"),
-        ]
-        env = {**os.environ, **SERVER_ENV}
-        self.proc = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
-        deadline = time.monotonic() + 60
-        url = f"http://{HOST}:{self.port}/api/v1/municipalities/{SLUG}"
-        import urllib.request
-
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited with {self.proc.returncode}")
-            with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-            time.sleep(0.2)
-        raise RuntimeError("server did not become ready in 60 s")
-
-    def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=5)
-
-
-# ---------------------------------------------------------------------------------------------
-# The load
-
-
 @dataclass
 class LoadResult:
     latencies_ms: list[float] = field(default_factory=list)
@@ -354,13 +224,6 @@ class LoadResult:
     trackers: list[str] = field(default_factory=list)
     samples: dict[str, str] = field(default_factory=dict)
     elapsed: float = 0.0
-
-
-def pct(values: Sequence[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
 
 
 async def drive(
@@ -471,7 +334,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=30.0)
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--port", type=int, default=8766)
     parser.add_argument("--quick", action="store_true", help="600 voters, 5 s: a smoke run")
     parser.add_argument(
         "--django-path",
@@ -486,8 +349,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     voters = args.voters + WARMUP
 
     t0 = time.perf_counter()
-    recreate_database()
-    flush_redis()
+    recreate_database(DB_NAME)
+    flush_redis(REDIS_URL)
     seed_ = seed(voters)
     print(f"seeded {voters} voters in {time.perf_counter() - t0:.1f} s")
     t0 = time.perf_counter()
@@ -496,7 +359,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     jobs = list(zip(seed_.tokens, bodies, strict=True))
     connections.close_all()
 
-    server = Server(args.port, args.workers)
+    server = Server(args.port, args.workers, SERVER_ENV, f"/api/v1/municipalities/{SLUG}")
     try:
         server.start()
         warm = asyncio.run(drive(args.port, seed_.election.pk, jobs[:WARMUP], 8, 60))
@@ -510,7 +373,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"workers, up to {args.duration:.0f} s (one yes/no ballot each, pre-encrypted), "
             + ("through django-ninja" if args.django_path else "lean ASGI path")
         )
-        with CpuMeter(server.proc.pid) as cpu:
+        with CpuMeter(server.proc.pid, DB_NAME) as cpu:
             result = asyncio.run(
                 drive(args.port, seed_.election.pk, jobs[WARMUP:], args.concurrency, args.duration)
             )
@@ -518,7 +381,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         server.stop()
     ok = check(seed_, result, warmed)
-    flush_redis()  # the receipt e-mails queued for a worker that never ran
+    flush_redis(REDIS_URL)  # the receipt e-mails queued for a worker that never ran
     return 0 if ok else 1
 
 

@@ -25,14 +25,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import hashlib
 import json
 import multiprocessing
 import os
 import random
 import signal
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -46,11 +44,20 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-PG_SERVER = "postgres://postgres@127.0.0.1:5432"
+from bench.harness import (  # noqa: E402
+    HOST,
+    PG_SERVER,
+    CpuMeter,
+    Server,
+    flush_redis,
+    pct,
+    recreate_database,
+    ticks,
+)
+
 DB_NAME = "mebuku_bench_sig"
 REDIS_URL = "redis://127.0.0.1:6379/13"
 SLUG = "bench-city"
-HOST = "127.0.0.1"
 SERVER_ENV = {
     "DJANGO_SETTINGS_MODULE": "config.settings.production",
     "DATABASE_URL": f"{PG_SERVER}/{DB_NAME}",
@@ -74,7 +81,6 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS  # noqa: E402
 from django.contrib.sessions.models import Session  # noqa: E402
-from django.core.management import call_command  # noqa: E402
 from django.db import connection, connections  # noqa: E402
 from django.db.models import Count  # noqa: E402
 from django.test import Client  # noqa: E402
@@ -102,20 +108,6 @@ BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 # ---------------------------------------------------------------------------------------------
 # Database and seed
-
-
-def recreate_database() -> None:
-    connections.close_all()
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        admin.execute(f"CREATE DATABASE {DB_NAME}")
-    call_command("migrate", verbosity=0, interactive=False)
-
-
-def flush_redis() -> None:
-    import redis
-
-    redis.Redis.from_url(REDIS_URL).flushdb()
 
 
 @dataclass
@@ -242,155 +234,20 @@ def seed(residents: int, others: int, hot_threshold: int, spread_threshold: int)
 # CPU accounting (from /proc: this machine is shared, so say who used the cores)
 
 
-def _ticks(pid: int) -> int:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (FileNotFoundError, ProcessLookupError, IndexError):
-        return 0
-    return int(fields[11]) + int(fields[12])  # utime + stime
-
-
-def _process_group(pgid: int) -> list[int]:
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError, IndexError, ValueError):
-                if int(Path(entry, "stat").read_text().rsplit(")", 1)[1].split()[2]) == pgid:
-                    pids.append(int(entry.name))
-    return pids
-
-
-def _postgres_pids() -> list[int]:
-    """Backends of the bench database and PostgreSQL's own processes (WAL writer, checkpointer),
-    not the backends other jobs on this machine hold on other databases."""
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-        rows = conn.execute(
-            "SELECT pid FROM pg_stat_activity "
-            "WHERE datname = %s OR backend_type <> 'client backend'",
-            [DB_NAME],
-        ).fetchall()
-    return [pid for (pid,) in rows]
-
-
-def _machine_ticks() -> tuple[int, int]:
-    parts = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    idle = parts[3] + parts[4]
-    return sum(parts) - idle, sum(parts)
-
-
-class CpuMeter:
-    """CPU seconds used by the bench process, the server, PostgreSQL and everything else."""
-
-    def __init__(self, server_pgid: int | None) -> None:
-        self.server_pgid = server_pgid
-        self.hz = os.sysconf("SC_CLK_TCK")
-
-    def _sample(self) -> dict[str, int]:
-        server = sum(_ticks(p) for p in _process_group(self.server_pgid)) if self.server_pgid else 0
-        busy, total = _machine_ticks()
-        return {
-            "bench": _ticks(os.getpid()) + _ticks_children_of_self(),
-            "server": server,
-            "postgres": sum(_ticks(p) for p in _postgres_pids()) + sum(_GONE_PG_TICKS),
-            "busy": busy,
-            "total": total,
-        }
-
-    def __enter__(self) -> CpuMeter:
-        self.start = self._sample()
-        self.t0 = time.perf_counter()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        end = self._sample()
-        self.wall = time.perf_counter() - self.t0
-        self.used = {k: (end[k] - self.start[k]) / self.hz for k in end}
-
-    def line(self) -> str:
-        u, w = self.used, self.wall
-        other = u["busy"] - u["bench"] - u["server"] - u["postgres"]
-        cores = os.cpu_count() or 1
-        idle = (u["total"] - u["busy"]) / max(u["total"], 1e-9) * cores * w
-        return (
-            f"  CPU over {w:.1f} s (cores busy): client/bench {u['bench'] / w:.2f}, "
-            f"server {u['server'] / w:.2f}, postgres {u['postgres'] / w:.2f}, "
-            f"other jobs {max(other, 0) / w:.2f}, idle {idle / w:.2f} of {cores}"
-        )
-
-
 _CHILD_TICKS: list[int] = []  # CPU of the ceiling's worker processes, reported when they end
 _GONE_PG_TICKS: list[int] = []  # CPU of their PostgreSQL backends, which exit before we look
 
 
-def _ticks_children_of_self() -> int:
+def _child_ticks() -> int:
     return sum(_CHILD_TICKS)
 
 
-# ---------------------------------------------------------------------------------------------
-# The server
+def _gone_pg_ticks() -> int:
+    return sum(_GONE_PG_TICKS)
 
 
-class Server:
-    def __init__(self, port: int, workers: int) -> None:
-        self.port, self.workers = port, workers
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        command = [
-            str(ROOT / ".venv" / "bin" / "uvicorn"),
-            "config.asgi:application",
-            "--host",
-            HOST,
-            "--port",
-            str(self.port),
-            "--workers",
-            str(self.workers),
-            "--loop",
-            "uvloop",
-            "--http",
-            "httptools",
-            "--no-access-log",
-            "--log-level",
-            "warning",
-            "--backlog",
-            "4096",
-        ]
-        env = {**os.environ, **SERVER_ENV}
-        self.proc = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
-        deadline = time.monotonic() + 60
-        url = f"http://{HOST}:{self.port}/api/v1/municipalities/{SLUG}"
-        import urllib.request
-
-        while time.monotonic() < deadline:
-            ready = False
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited with {self.proc.returncode}")
-            with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=2) as response:
-                ready = response.status == 200
-            if ready:
-                # Each worker answers its first requests slowly: warm them all up.
-                for _ in range(self.workers * 10):
-                    with urllib.request.urlopen(url, timeout=5) as response:
-                        response.read()
-                return
-            time.sleep(0.2)
-        raise RuntimeError("server did not become ready in 60 s")
-
-    def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=5)
-
-
-# ---------------------------------------------------------------------------------------------
-# The load
+def _meter(server_pgid: int | None) -> CpuMeter:
+    return CpuMeter(server_pgid, DB_NAME, extra_bench=_child_ticks, extra_postgres=_gone_pg_ticks)
 
 
 @dataclass
@@ -400,13 +257,6 @@ class LoadResult:
     crossed: Counter[int] = field(default_factory=Counter)
     ok: Counter[int] = field(default_factory=Counter)
     elapsed: float = 0.0
-
-
-def pct(values: Sequence[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
 
 
 async def drive(
@@ -686,10 +536,10 @@ def _ceiling_worker(
             for _ in range(connections_n)
         ]
         backends = [c.info.backend_pid for c in conns]
-        before = sum(_ticks(pid) for pid in backends)
+        before = sum(ticks(pid) for pid in backends)
         try:
             await asyncio.gather(*(one(c) for c in conns))
-            pg_ticks[0] = sum(_ticks(pid) for pid in backends) - before
+            pg_ticks[0] = sum(ticks(pid) for pid in backends) - before
         finally:
             for c in conns:
                 await c.close()
@@ -780,8 +630,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"scenario, {args.residents} residents"
     )
     t0 = time.perf_counter()
-    recreate_database()
-    flush_redis()
+    recreate_database(DB_NAME)
+    flush_redis(REDIS_URL)
     hot_threshold = 50 if args.quick else max(1, min(1000, args.residents // 20))
     data = seed(args.residents, args.proposals, hot_threshold, spread_threshold=20)
     print(f"setup: database, migrations and seed in {time.perf_counter() - t0:.1f} s")
@@ -796,7 +646,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"    {'tx ' if st.in_transaction else '   '}{' '.join(st.sql.split())[:110]}")
     connections.close_all()
 
-    server = Server(args.port, args.workers)
+    server = Server(args.port, args.workers, SERVER_ENV, f"/api/v1/municipalities/{SLUG}")
     rng = random.Random(7)
     ok = True
     rates: dict[str, float] = {}
@@ -811,12 +661,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         ]
         for name, ids, proposals in scenarios:
             jobs = jobs_for(data.tokens, ids, rng)
-            with CpuMeter(server.proc.pid) as cpu:
+            with CpuMeter(
+                server.proc.pid, DB_NAME, extra_bench=_child_ticks, extra_postgres=_gone_pg_ticks
+            ) as cpu:
                 result = asyncio.run(drive(args.port, jobs, args.concurrency, args.duration))
             rates[name[0]] = report_load(name, result, cpu)
             connections.close_all()
             ok = check_invariants(result, proposals) and ok
-        with CpuMeter(server.proc.pid) as cpu:
+        with CpuMeter(
+            server.proc.pid, DB_NAME, extra_bench=_child_ticks, extra_postgres=_gone_pg_ticks
+        ) as cpu:
             n, elapsed, lat = asyncio.run(drive_floor(args.port, args.concurrency, args.duration))
         print(
             f"\nfloor: GET of a cached public endpoint (no SQL), {args.concurrency} clients: "
@@ -830,7 +684,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         connections.close_all()
 
     for name, ids in (("A", [data.hot.pk]), ("B", [p.pk for p in data.spread])):
-        with CpuMeter(None) as cpu:
+        with CpuMeter(
+            None, DB_NAME, extra_bench=_child_ticks, extra_postgres=_gone_pg_ticks
+        ) as cpu:
             rate, lat = ceiling(data, statements, capture_who, ids, args.concurrency, args.duration)
         print(
             f"\nceiling {name}: the same {len(statements)} statements via psycopg, "
@@ -838,7 +694,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"p99 {pct(lat, 99):.1f} ms; HTTP rate = {rates.get(name, 0) / rate:.0%} of it"
         )
         print(cpu.line())
-    flush_redis()
+    flush_redis(REDIS_URL)
     print(
         f"\ninvariants: {'all held' if ok else 'VIOLATED'}; total {time.perf_counter() - t0:.0f} s"
     )

@@ -75,3 +75,24 @@ def test_batched_verdicts_equal_single_ones() -> None:
 
     for target in (1, 4, 32):  # alone, in small batches, all in one batch
         assert checks(asyncio.run(run(target))) == checks(expected)
+
+
+def test_bucket_product_is_the_plain_product_for_every_window_width() -> None:
+    """The bucket method picks 2-, 4- or 8-bit windows by the chunk's size; each must give
+    prod x_i^d_i mod p exactly (the batch's verdicts rest on it)."""
+    import random
+
+    from voting.election.batch import _bucket_product, _window_bits
+    from voting.election.group import P
+
+    rng = random.Random(8)
+    widths = set()
+    for n in (0, 1, 3, 15, 16, 40, 449, 450, 600):
+        elements = [rng.randrange(1, P) for _ in range(n)]
+        digits = bytes(rng.randrange(256) for _ in range(n))
+        expected = 1
+        for x, d in zip(elements, digits, strict=True):
+            expected = expected * pow(x, d, P) % P
+        assert int(_bucket_product(elements, digits)) == expected
+        widths.add(_window_bits(n))
+    assert widths == {2, 4, 8}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC
 from functools import partial
@@ -61,17 +61,13 @@ def _is_postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
-def audit_record(
-    *,
+def _new_entry(
     actor: User | None,
     municipality: Municipality | None,
     action: str,
-    target: models.Model | None = None,
-    data: dict[str, Any] | None = None,
+    target: models.Model | None,
+    data: dict[str, Any] | None,
 ) -> AuditEntry:
-    """Append an entry inside the caller's transaction; the change and its entry commit together."""
-    if not connection.in_atomic_block:
-        raise RuntimeError("audit_record must run inside the transaction of the change it records")
     # Round-trip through JSON so the hash covers exactly what the database will give back.
     payload = json.loads(json.dumps(data or {}, ensure_ascii=False, default=str))
     entry = AuditEntry(
@@ -85,12 +81,57 @@ def audit_record(
         created_at=timezone.now(),
     )
     entry.entry_hash = entry_hash(entry)
-    entry.save(force_insert=True)
+    return entry
+
+
+def _after_append() -> None:
     if settings.AUDIT_SEAL_AFTER_COMMIT:
         from identity.tasks import audit_seal_task
 
         transaction.on_commit(audit_seal_task.delay)
+
+
+def audit_record(
+    *,
+    actor: User | None,
+    municipality: Municipality | None,
+    action: str,
+    target: models.Model | None = None,
+    data: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Append an entry inside the caller's transaction; the change and its entry commit together."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("audit_record must run inside the transaction of the change it records")
+    entry = _new_entry(actor, municipality, action, target, data)
+    entry.save(force_insert=True)
+    _after_append()
     return entry
+
+
+@dataclass(frozen=True)
+class AuditItem:
+    """One entry for audit_record_many: the arguments audit_record takes."""
+
+    actor: User | None
+    municipality: Municipality | None
+    action: str
+    target: models.Model | None = None
+    data: dict[str, Any] | None = None
+
+
+def audit_record_many(items: Sequence[AuditItem]) -> list[AuditEntry]:
+    """audit_record for many changes of one transaction in one INSERT: the entries are exactly
+    those audit_record would write one by one (same fields, same hashes), in this order."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("audit_record must run inside the transaction of the change it records")
+    entries = [
+        _new_entry(item.actor, item.municipality, item.action, item.target, item.data)
+        for item in items
+    ]
+    if entries:
+        AuditEntry.objects.bulk_create(entries)
+        _after_append()
+    return entries
 
 
 def audit_seal(*, batch_size: int = 5000) -> int:

@@ -7,7 +7,15 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 
-from identity.audit import audit_record, audit_seal, audit_verify, chain_of, entry_hash
+from identity.audit import (
+    AuditItem,
+    audit_record,
+    audit_record_many,
+    audit_seal,
+    audit_verify,
+    chain_of,
+    entry_hash,
+)
 from identity.models import AuditCheckpoint, AuditEntry, Municipality, User
 from tests.identity.audit_tamper import triggers_disabled
 
@@ -65,6 +73,49 @@ def test_seal_is_idempotent_and_extends_the_chain(maebashi: Municipality) -> Non
     last = AuditEntry.objects.filter(chain=chain_of(maebashi)).order_by("-seq").first()
     assert last is not None and last.data == {"i": 0, "note": "日本語 ok"}
     assert audit_verify() == []
+
+
+def test_record_many_writes_what_record_writes_one_by_one(
+    maebashi: Municipality, kamakura: Municipality, resident: User
+) -> None:
+    items = [
+        AuditItem(resident, maebashi, "test.bulk", kamakura, {"i": 1, "note": "日本語 ok"}),
+        AuditItem(None, kamakura, "test.bulk", None, {"when": maebashi.pk}),
+        AuditItem(resident, None, "test.bulk"),
+    ]
+    with transaction.atomic():
+        many = audit_record_many(items)
+        one_by_one = [
+            audit_record(
+                actor=i.actor,
+                municipality=i.municipality,
+                action=i.action,
+                target=i.target,
+                data=i.data,
+            )
+            for i in items
+        ]
+    fields = ["chain", "municipality_id", "actor_id", "action", "target_type", "target_id", "data"]
+    stored = {e.pk: e for e in AuditEntry.objects.filter(action="test.bulk")}
+    assert len(stored) == 6
+    for bulk, single in zip(many, one_by_one, strict=True):
+        assert bulk.pk is not None
+        saved = stored[bulk.pk]
+        assert [getattr(saved, f) for f in fields] == [getattr(single, f) for f in fields]
+        assert saved.entry_hash == entry_hash(saved) == bulk.entry_hash
+    assert audit_seal() >= 6
+    assert audit_verify() == []
+    with transaction.atomic():
+        assert audit_record_many([]) == []
+
+
+def test_record_many_needs_the_callers_transaction(maebashi: Municipality) -> None:
+    connection.in_atomic_block, saved = False, connection.in_atomic_block
+    try:
+        with pytest.raises(RuntimeError, match="inside the transaction"):
+            audit_record_many([AuditItem(None, maebashi, "x")])
+    finally:
+        connection.in_atomic_block = saved
 
 
 @pytest.mark.postgres

@@ -6,7 +6,8 @@ Everything else, and any request this path does not fully understand (a session 
 outside ALLOWED_HOSTS, plain HTTP when HTTPS is required), goes to Django unchanged. The
 endpoint's behaviour is the django-ninja one in voting/api.py (documented in the OpenAPI
 schema): the same authentication (allauth's session-token lookup), the same service functions
-(`ballot_prepare`, `ballot_store`), the same verification batcher and the same JSON bodies and
+(`ballot_prepare`; `ballot_store_many`, which stores a verified batch together and gives each
+ballot what `ballot_store` would), the same verification batcher and the same JSON bodies and
 status codes. What it skips is the per-request framework work that dominated the cast's CPU
 (middleware chain, URL resolution, a thread created per request): the database steps run on a
 small fixed pool of threads, the proofs in the batcher's thread, the rest on the event loop.
@@ -20,9 +21,11 @@ import json
 import os
 import re
 import threading
+import weakref
 from collections.abc import Awaitable, Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -184,22 +187,92 @@ def _rejected(rejected: Any) -> dict[str, Any]:
     return {"code": rejected.code, "message": str(rejected.message), "failures": rejected.failures}
 
 
-def _store(user: Any, prepared: Any, language: str) -> _Reply:
+def _receipt_reply(outcome: Any) -> _Reply:
+    if isinstance(outcome, DomainError):
+        return _error(outcome)
+    return 201, {
+        "tracker": outcome.tracker,
+        "cast_at": outcome.cast_at,
+        "replaced_previous": outcome.replaced_previous,
+    }
+
+
+def _store_many(casts: list[tuple[Any, PreparedBallot, str]]) -> list[_Reply]:
+    """Store the verified ballots that are ready together (group commit, see
+    services.ballot_store_many); each gets its own reply in its own language."""
     from voting import services
 
     try:
-        with translation.override(language):
-            try:
-                receipt = services.ballot_store(actor=user, prepared=prepared)
-            except DomainError as refused:
-                return _error(refused)
-            return 201, {
-                "tracker": receipt.tracker,
-                "cast_at": receipt.cast_at,
-                "replaced_previous": receipt.replaced_previous,
-            }
+        outcomes = services.ballot_store_many([(user, prepared) for user, prepared, _ in casts])
+        replies = []
+        for (_, _, language), outcome in zip(casts, outcomes, strict=True):
+            with translation.override(language):
+                replies.append(_receipt_reply(outcome))
+        return replies
     finally:
         _release()
+
+
+# At most this many ballots per store transaction (a verification batch is at most 200).
+_STORE_CHUNK = 100
+
+_StoreItem = tuple[Any, PreparedBallot, str, "asyncio.Future[_Reply]"]
+
+
+class _StoreQueue:
+    """Ballots whose proofs held, waiting to be stored. A verification batch resolves all its
+    ballots in one step of the event loop; their casts resume in the next and queue here, and
+    the step after that hands them to one database thread as one group."""
+
+    def __init__(self) -> None:
+        self._pending: list[_StoreItem] = []
+        self._scheduled = False
+
+    async def store(self, user: Any, prepared: PreparedBallot, language: str) -> _Reply:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[_Reply] = loop.create_future()
+        self._pending.append((user, prepared, language, future))
+        if not self._scheduled:
+            self._scheduled = True
+            loop.call_soon(self._flush)
+        return await future
+
+    def _flush(self) -> None:
+        self._scheduled = False
+        pending, self._pending = self._pending, []
+        loop = asyncio.get_running_loop()
+        for start in range(0, len(pending), _STORE_CHUNK):
+            items = pending[start : start + _STORE_CHUNK]
+            job = loop.run_in_executor(
+                _DB, _store_many, [(user, prepared, lang) for user, prepared, lang, _ in items]
+            )
+            job.add_done_callback(partial(self._done, items))
+
+    @staticmethod
+    def _done(items: list[_StoreItem], job: asyncio.Future[list[_Reply]]) -> None:
+        error = None if job.cancelled() else job.exception()
+        for index, (_, _, _, future) in enumerate(items):
+            if future.done():
+                continue
+            if job.cancelled():
+                future.cancel()
+            elif error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(job.result()[index])
+
+
+_queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _StoreQueue] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _store_queue() -> _StoreQueue:
+    loop = asyncio.get_running_loop()
+    found = _queues.get(loop)
+    if found is None:
+        found = _queues[loop] = _StoreQueue()
+    return found
 
 
 async def _read_body(receive: Receive) -> bytes | None:
@@ -312,7 +385,7 @@ async def _cast(
         with translation.override(language):
             await _respond(send, 422, _rejected(BallotRejected(failures)), secure)
         return
-    status, reply = await loop.run_in_executor(_DB, _store, user, prepared, language)
+    status, reply = await _store_queue().store(user, prepared, language)
     await _respond(send, status, reply, secure)
 
 

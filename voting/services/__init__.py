@@ -51,7 +51,8 @@ can_cast_now), my_ballot, my_elections, ballot_context (what election.mjs needs)
 (BoardPage), board_rows, audited_ballots, results_of (Results with turnout, None until
 published), record_of, roll_report (office only), trustee_tally_request (tally.json). Files:
 voting.exports (results_csv, board_csv, record_json views). Casts with a session token go
-through the lean ASGI path in voting/asgi.py, which calls ballot_prepare and ballot_store.
+through the lean ASGI path in voting/asgi.py, which calls ballot_prepare and
+ballot_store_many (group commit of a verification batch).
 """
 
 from voting.services.ballots import (
@@ -63,6 +64,7 @@ from voting.services.ballots import (
     ballot_cast,
     ballot_prepare,
     ballot_store,
+    ballot_store_many,
     check_proofs,
 )
 from voting.services.counting import (
@@ -100,6 +102,7 @@ __all__ = [
     "ballot_cast",
     "ballot_prepare",
     "ballot_store",
+    "ballot_store_many",
     "check_proofs",
     "decryption_upload",
     "election_close",

@@ -25,8 +25,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from identity.audit import audit_record
-from identity.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from identity.audit import AuditItem, audit_record, audit_record_many
+from identity.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from identity.models import Municipality, User
 from voting.election import ElectionContext, ballot_tracker, verify_ballot
 from voting.election.arith import invert, powmod
@@ -307,6 +307,165 @@ def ballot_store(*, actor: User, prepared: PreparedBallot) -> CastReceipt:
         return _store(actor=actor, prepared=prepared)
     except _TrackerTaken:
         raise _tracker_conflict(prepared.tracker, auditing=False) from None
+
+
+class _GroupRefused(Exception):
+    """A constraint refused the group's insert after all (rolled back; stored one by one)."""
+
+
+def _group_plan(
+    casts: Sequence[tuple[User, PreparedBallot]],
+) -> tuple[dict[int, list[int]], list[int]]:
+    """Which casts can share a transaction: per election, the first cast of each voter (and of
+    each tracker); every later one is stored alone afterwards, in order."""
+    groups: dict[int, list[int]] = {}
+    seen_entries: set[int] = set()
+    seen_trackers: set[str] = set()
+    alone: list[int] = []
+    for index, (_actor, prepared) in enumerate(casts):
+        if prepared.roll_entry_id in seen_entries or prepared.tracker in seen_trackers:
+            alone.append(index)
+            continue
+        seen_entries.add(prepared.roll_entry_id)
+        seen_trackers.add(prepared.tracker)
+        groups.setdefault(prepared.election_id, []).append(index)
+    return groups, alone
+
+
+@transaction.atomic(durable=True)
+def _store_group(
+    election_id: int, casts: Sequence[tuple[User, PreparedBallot]]
+) -> tuple[dict[int, CastReceipt], list[int]]:
+    """`_store` for several voters' ballots of one election in one transaction (PostgreSQL): the
+    roll entries locked in id order, the election share-locked and the clock read once, one
+    UPDATE superseding, one INSERT, one audit INSERT. Casts whose tracker is taken already are
+    left out (their positions returned) for the single path to refuse with its reason."""
+    entry_ids = sorted(prepared.roll_entry_id for _actor, prepared in casts)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id FROM voting_rollentry WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
+            [entry_ids],
+        )
+        if len(cursor.fetchall()) != len(entry_ids):
+            raise _GroupRefused
+        cursor.execute(
+            "SELECT status, opens_at, closes_at, clock_timestamp() FROM voting_election "
+            "WHERE id = %s FOR KEY SHARE",
+            [election_id],
+        )
+        row = cursor.fetchone()
+        if row is None:
+            raise NotFound(_("No such election here."), code="not_found")
+        status, opens_at, closes_at, now = row
+        election = Election(pk=election_id, status=status, opens_at=opens_at, closes_at=closes_at)
+        if not (status == Status.FROZEN and opens_at <= now < closes_at):
+            raise _not_open(election, now)
+        # A tracker is SHA-256 over the voter's alias, so only this voter's own ballots (their
+        # roll entry is locked now) can hold it: checked here, it stays free until we commit.
+        cursor.execute(
+            "SELECT tracker FROM voting_ballot WHERE tracker = ANY(%s)",
+            [[prepared.tracker for _actor, prepared in casts]],
+        )
+        taken = {tracker for (tracker,) in cursor.fetchall()}
+        left_out = [i for i, (_actor, p) in enumerate(casts) if p.tracker in taken]
+        storing = [(i, actor, p) for i, (actor, p) in enumerate(casts) if p.tracker not in taken]
+        if not storing:
+            return {}, left_out
+        cursor.execute(
+            "UPDATE voting_ballot SET superseded = %s "
+            "WHERE roll_entry_id = ANY(%s) AND kind = %s AND superseded = %s "
+            "RETURNING roll_entry_id",
+            [True, [p.roll_entry_id for _i, _a, p in storing], BallotKind.CAST.value, False],
+        )
+        replaced = {entry_id for (entry_id,) in cursor.fetchall()}
+        content_field = Ballot._meta.get_field("content")
+        cast_at = connection.ops.adapt_datetimefield_value(now)
+        values: list[Any] = []
+        for _index, _actor, prepared in storing:
+            values += [
+                election_id,
+                prepared.roll_entry_id,
+                BallotKind.CAST.value,
+                content_field.get_db_prep_save(prepared.content, connection),
+                prepared.tracker,
+                cast_at,
+                False,
+            ]
+        # Only placeholders are joined into the statement; the values are parameters.
+        cursor.execute(
+            "INSERT INTO voting_ballot (election_id, roll_entry_id, kind, content, tracker, "  # noqa: S608
+            "cast_at, superseded) VALUES "
+            + ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(storing))
+            + " ON CONFLICT DO NOTHING RETURNING id, tracker",
+            values,
+        )
+        ids = {tracker: ballot_id for ballot_id, tracker in cursor.fetchall()}
+    if len(ids) != len(storing):
+        raise _GroupRefused  # roll back: nothing of the group is kept
+    receipts: dict[int, CastReceipt] = {}
+    audits: list[AuditItem] = []
+    for index, actor, prepared in storing:
+        ballot_id = ids[prepared.tracker]
+        was_replaced = prepared.roll_entry_id in replaced
+        audits.append(
+            AuditItem(
+                actor=actor,
+                municipality=Municipality(pk=prepared.municipality_id),
+                action="ballot.cast",
+                target=Ballot(pk=ballot_id),
+                data={
+                    "election": election_id,
+                    "tracker": prepared.tracker,
+                    "replaced": was_replaced,
+                },
+            )
+        )
+        transaction.on_commit(partial(_send_receipt, ballot_id))
+        receipts[index] = CastReceipt(ballot_id, prepared.tracker, now, was_replaced)
+    audit_record_many(audits)
+    return receipts, left_out
+
+
+def ballot_store_many(
+    casts: Sequence[tuple[User, PreparedBallot]],
+) -> list[CastReceipt | DomainError]:
+    """`ballot_store` for many verified ballots (e.g. one verification batch): for each, its
+    receipt or the refusal ballot_store would raise. On PostgreSQL the first cast of each voter
+    shares one transaction with the others of its election (group commit); a voter's later
+    casts in the list, a tracker taken already, and every cast elsewhere are stored one by one
+    with `ballot_store` afterwards, in list order, so each voter's later ballot supersedes the
+    earlier one as if all had been sent one after the other."""
+    results: list[CastReceipt | DomainError | None] = [None] * len(casts)
+    alone: list[int] = []
+    if connection.vendor == "postgresql" and len(casts) > 1:
+        groups, alone = _group_plan(casts)
+        for election_id, indices in groups.items():
+            if len(indices) == 1:
+                alone.append(indices[0])
+                continue
+            try:
+                receipts, left_out = _store_group(election_id, [casts[i] for i in indices])
+            except _GroupRefused:
+                alone.extend(indices)
+                continue
+            except DomainError as refused:
+                for i in indices:
+                    results[i] = refused
+                continue
+            for position, receipt in receipts.items():
+                results[indices[position]] = receipt
+            alone.extend(indices[position] for position in left_out)
+        alone.sort()
+    else:
+        alone = list(range(len(casts)))
+    for i in alone:
+        actor, prepared = casts[i]
+        try:
+            results[i] = ballot_store(actor=actor, prepared=prepared)
+        except DomainError as refused:
+            results[i] = refused
+    assert all(result is not None for result in results)
+    return [result for result in results if result is not None]
 
 
 def check_proofs(prepared: PreparedBallot) -> None:

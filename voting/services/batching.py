@@ -10,7 +10,7 @@ changes the cost, never the answer (only the wording of a failure's detail may d
 
 One batcher per event loop (i.e. per uvicorn worker process); verification runs in one extra
 thread so the event loop keeps accepting requests. `MEBUKU_CAST_BATCH_TARGET` (default 32) and
-`MEBUKU_CAST_BATCH_WAIT_MS` (default 50) tune it.
+`MEBUKU_CAST_BATCH_WAIT_MS` (default 100, counted from the oldest waiting ballot's arrival) tune it.
 """
 
 from __future__ import annotations
@@ -40,7 +40,8 @@ _EXECUTOR = ThreadPoolExecutor(
     max_workers=1, thread_name_prefix="ballot-verify", initializer=_release_gil_in_gmpy2
 )
 
-_Item = tuple[Mapping[str, Any], "asyncio.Future[list[str]]"]
+# A ballot, the future of its verdict, and when it arrived (the event loop's clock).
+_Item = tuple[Mapping[str, Any], "asyncio.Future[list[str]]", float]
 
 
 def _verify_chunk(ctx: ElectionContext, ballots: list[Mapping[str, Any]]) -> list[list[str]]:
@@ -50,7 +51,7 @@ def _verify_chunk(ctx: ElectionContext, ballots: list[Mapping[str, Any]]) -> lis
 
 
 class VerificationBatcher:
-    """Collects ballots until `target` are waiting or the first has waited `max_wait` seconds,
+    """Collects ballots until `target` are waiting or the oldest has waited `max_wait` seconds,
     then verifies them (at most `max_batch`) in one call while the next batch collects."""
 
     def __init__(self, *, target: int = 32, max_batch: int = 200, max_wait: float = 0.05) -> None:
@@ -67,7 +68,7 @@ class VerificationBatcher:
         """Failures of checks 4-6 for this ballot (empty when it is valid)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[list[str]] = loop.create_future()
-        self._pending.setdefault(ctx, []).append((ballot, future))
+        self._pending.setdefault(ctx, []).append((ballot, future, loop.time()))
         self._schedule(loop)
         return await future
 
@@ -77,10 +78,14 @@ class VerificationBatcher:
     def _schedule(self, loop: asyncio.AbstractEventLoop) -> None:
         if self._busy or not self._pending:
             return
-        if self._waiting() >= self.target:
+        # The wait counts from the arrival of the oldest ballot waiting, not from now: one that
+        # arrived while the previous batch was being verified has waited already.
+        oldest = min(items[0][2] for items in self._pending.values())
+        delay = oldest + self.max_wait - loop.time()
+        if self._waiting() >= self.target or delay <= 0:
             self._start_next()
         elif self._timer is None:
-            self._timer = loop.call_later(self.max_wait, self._start_next)
+            self._timer = loop.call_later(delay, self._start_next)
 
     def _start_next(self) -> None:
         if self._timer is not None:
@@ -97,7 +102,9 @@ class VerificationBatcher:
             del self._pending[ctx]
         self._busy = True
         loop = asyncio.get_running_loop()
-        job = loop.run_in_executor(_EXECUTOR, _verify_chunk, ctx, [ballot for ballot, _ in items])
+        job = loop.run_in_executor(
+            _EXECUTOR, _verify_chunk, ctx, [ballot for ballot, _, _ in items]
+        )
         job.add_done_callback(lambda done: self._finish(items, done))
 
     def _finish(self, items: list[_Item], done: asyncio.Future[list[list[str]]]) -> None:
@@ -105,7 +112,7 @@ class VerificationBatcher:
         self.batches += 1
         self.ballots += len(items)
         error = done.exception()
-        for index, (_, future) in enumerate(items):
+        for index, (_, future, _) in enumerate(items):
             if future.done():
                 continue
             if error is not None:
@@ -127,6 +134,6 @@ def batcher() -> VerificationBatcher:
     if found is None:
         found = _batchers[loop] = VerificationBatcher(
             target=int(os.environ.get("MEBUKU_CAST_BATCH_TARGET", "32")),
-            max_wait=float(os.environ.get("MEBUKU_CAST_BATCH_WAIT_MS", "50")) / 1000,
+            max_wait=float(os.environ.get("MEBUKU_CAST_BATCH_WAIT_MS", "100")) / 1000,
         )
     return found

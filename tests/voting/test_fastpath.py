@@ -164,3 +164,49 @@ def test_the_lean_path_can_be_switched_off(monkeypatch: pytest.MonkeyPatch) -> N
     assert cast_fast_path(django_app) is django_app
     monkeypatch.setenv("MEBUKU_CAST_FAST_PATH", "1")
     assert cast_fast_path(django_app) is not django_app
+
+
+def test_casts_arriving_together_are_stored_together_with_their_own_answers(
+    scenario: Scenario,
+) -> None:
+    """Casts in flight at once go through one verification batch and one group store; each
+    gets its own answer in its own language: a voter's second ballot supersedes the first, a
+    ballot sent twice is refused as a duplicate (in Japanese when asked for)."""
+    s = scenario
+    tokens = {voter.pk: _token(voter) for voter in s.voters}
+    first = {voter.pk: s.ballot(voter, YES) for voter in s.voters}
+    second = s.ballot(s.voters[0], NO)
+    path = f"/api/v1/municipalities/maebashi/elections/{s.election.pk}/ballots"
+    app = cast_fast_path(get_asgi_application())
+
+    def headers(voter: User, language: bytes = b"en") -> list[tuple[bytes, bytes]]:
+        return [
+            (b"content-type", b"application/json"),
+            (b"accept-language", language),
+            (b"x-session-token", tokens[voter.pk].encode()),
+        ]
+
+    async def together() -> list[Any]:
+        casts = [_call(app, path, json.dumps(first[v.pk]).encode(), headers(v)) for v in s.voters]
+        return await asyncio.gather(*casts)
+
+    replies = asyncio.run(together())
+    assert [status for status, _ in replies] == [201, 201, 201], replies
+    assert all(body["replaced_previous"] is False for _, body in replies)
+
+    async def again() -> list[Any]:
+        v0, v1 = s.voters[0], s.voters[1]
+        return await asyncio.gather(
+            _call(app, path, json.dumps(second).encode(), headers(v0)),
+            _call(app, path, json.dumps(first[v1.pk]).encode(), headers(v1, b"ja")),
+        )
+
+    (status, replaced), (dup_status, duplicate) = asyncio.run(again())
+    assert status == 201 and replaced["replaced_previous"] is True
+    assert dup_status == 409 and duplicate["code"] == "ballot_duplicate"
+    assert duplicate["message"] != "This ballot has already been cast."  # Japanese
+    counted = Ballot.objects.filter(election=s.election, superseded=False)
+    assert sorted(b.tracker for b in counted) == sorted(
+        [replaced["tracker"], replies[1][1]["tracker"], replies[2][1]["tracker"]]
+    )
+    assert Ballot.objects.filter(election=s.election).count() == 4

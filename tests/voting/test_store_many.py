@@ -211,7 +211,8 @@ def test_batches_racing_the_close_are_all_counted_or_refused(eight: Scenario) ->
     outcomes = run_concurrently(work, len(batches) + 1)
     election = s.reload()
     assert election.closed_at is not None and election.status == Status.TALLIED
-    accepted, refused = [], []
+    accepted: list[services.CastReceipt] = []
+    refused: list[Any] = []
     for outcome in outcomes[:-1]:
         assert isinstance(outcome, list), outcome
         for result in outcome:

@@ -40,7 +40,7 @@ def _mixed(town: Municipality, name: str) -> tuple[Proposal, list[User]]:
     first = verified(town)
     services.signature_add(actor=first, municipality=town, proposal_id=proposal.pk)
     a, b, c, d = (verified(town) for _ in range(4))
-    stranger = UserFactory()  # not verified: refused with the eligibility code
+    stranger: User = UserFactory.create()  # not verified: refused with the eligibility code
     # a; already signed; not verified; b (reaches 3); a again; c (crosses at 4); d (5)
     return proposal, [a, first, stranger, b, a, c, d]
 

@@ -11,6 +11,8 @@ ballot what `ballot_store` would), the same verification batcher and the same JS
 status codes. What it skips is the per-request framework work that dominated the cast's CPU
 (middleware chain, URL resolution, a thread created per request): the database steps run on a
 small fixed pool of threads, the proofs in the batcher's thread, the rest on the event loop.
+The ASGI plumbing shared with the signing path (which requests a route may take, replies,
+hand-off to Django, the database threads) is in config/lean_path.py.
 See docs/decisions.md, "A lean ASGI path for casting".
 """
 

@@ -32,6 +32,7 @@ from proposals.services.signatures import (
     OfflineSignature,
     SignatureResult,
     signature_add,
+    signature_add_many,
     signature_add_offline,
     signature_withdraw,
 )
@@ -70,6 +71,7 @@ __all__ = [
     "review_start",
     "signatory_list_open",
     "signature_add",
+    "signature_add_many",
     "signature_add_offline",
     "signature_invalidate",
     "signature_withdraw",

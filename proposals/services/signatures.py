@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -10,9 +11,9 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from identity.audit import audit_record
+from identity.audit import AuditItem, audit_record, audit_record_many
 from identity.eligibility import eligibility, eligibility_of_person
-from identity.errors import Conflict, Gone, InvalidInput, NotFound, PermissionDenied
+from identity.errors import Conflict, DomainError, Gone, InvalidInput, NotFound, PermissionDenied
 from identity.keys import PersonFacts
 from identity.models import Municipality, User
 from identity.permissions import require
@@ -60,9 +61,10 @@ def _record_crossing(proposal: Proposal, at: datetime) -> bool:
     return bool(updated)
 
 
-@transaction.atomic(durable=True)
-def signature_add(*, actor: User, municipality: Municipality, proposal_id: int) -> SignatureResult:
-    """A resident signs online. Judged by the shared eligibility rule at this very moment."""
+def _proposal_for_online_signing(
+    municipality: Municipality, proposal_id: int, now: datetime
+) -> Proposal:
+    """The proposal, if it takes online signatures now (else the domain error to answer)."""
     proposal = (
         Proposal.objects.select_related("type")
         .only(
@@ -80,7 +82,6 @@ def signature_add(*, actor: User, municipality: Municipality, proposal_id: int) 
     )
     if proposal is None:
         raise NotFound(_("No such proposal here."))
-    now = timezone.now()
     if not proposal.is_collecting(now):
         raise Gone(_("Signature collection for this proposal is closed."), code="collection_closed")
     if not proposal.type.accepts_online:
@@ -88,6 +89,14 @@ def signature_add(*, actor: User, municipality: Municipality, proposal_id: int) 
             _("This proposal takes signatures at the counter or on paper only."),
             code="channel_not_accepted",
         )
+    return proposal
+
+
+@transaction.atomic(durable=True)
+def signature_add(*, actor: User, municipality: Municipality, proposal_id: int) -> SignatureResult:
+    """A resident signs online. Judged by the shared eligibility rule at this very moment."""
+    now = timezone.now()
+    proposal = _proposal_for_online_signing(municipality, proposal_id, now)
     decision = eligibility(actor, municipality, now, permissions.signer_rule(proposal.type))
     if not decision:
         raise PermissionDenied(decision.message, code=decision.code)
@@ -118,6 +127,112 @@ def signature_add(*, actor: User, municipality: Municipality, proposal_id: int) 
     crossed = count == proposal.threshold and _record_crossing(proposal, now)
     transaction.on_commit(partial(publish_signature_count, proposal.pk))
     return SignatureResult(signature, count, crossed, proposal.threshold)
+
+
+def _add_batch(
+    actors: Sequence[User], municipality: Municipality, proposal_id: int
+) -> tuple[list[SignatureResult | DomainError | None], list[int]]:
+    """One transaction for the batch: (outcome per actor, or None when it must be signed
+    alone; the indexes to sign alone, in arrival order)."""
+    outcomes: list[SignatureResult | DomainError | None] = [None] * len(actors)
+    alone: list[int] = []
+    with transaction.atomic(durable=True):
+        now = timezone.now()
+        try:
+            proposal = _proposal_for_online_signing(municipality, proposal_id, now)
+        except DomainError as refused:
+            return [refused] * len(actors), []
+        rule = permissions.signer_rule(proposal.type)
+        signatures: list[tuple[int, Signature]] = []
+        seen: set[str] = set()
+        for index, actor in enumerate(actors):
+            decision = eligibility(actor, municipality, now, rule)
+            if not decision:
+                outcomes[index] = PermissionDenied(decision.message, code=decision.code)
+                continue
+            if decision.person_key in seen:
+                alone.append(index)  # the same person twice: the single path answers the second
+                continue
+            seen.add(decision.person_key)
+            signatures.append(
+                (
+                    index,
+                    Signature(
+                        proposal_id=proposal.pk,
+                        person_key=decision.person_key,
+                        user=actor,
+                        channel=SignatureChannel.ONLINE,
+                        age_bracket=decision.age_bracket,
+                        method=decision.method,
+                        verification_id=decision.verification_id,
+                        signed_at=now,
+                    ),
+                )
+            )
+        if signatures:
+            signed = set(
+                Signature.objects.filter(
+                    proposal_id=proposal.pk,
+                    person_key__in=[sig.person_key for _, sig in signatures],
+                    withdrawn_at__isnull=True,
+                ).values_list("person_key", flat=True)
+            )
+            alone += [index for index, sig in signatures if sig.person_key in signed]
+            signatures = [(index, sig) for index, sig in signatures if sig.person_key not in signed]
+        if signatures:
+            # A signature stored meanwhile by a concurrent transaction fails the insert
+            # (IntegrityError): the batch rolls back and every signer is signed alone.
+            Signature.objects.bulk_create([sig for _, sig in signatures])
+            audit_record_many(
+                [
+                    AuditItem(
+                        actor=actors[index],
+                        municipality=municipality,
+                        action="signature.add",
+                        target=sig,
+                        data={"proposal": proposal.pk, "channel": SignatureChannel.ONLINE},
+                    )
+                    for index, sig in signatures
+                ]
+            )
+            count = _bump(proposal.pk, len(signatures))
+            first = count - len(signatures)
+            threshold = proposal.threshold
+            crossing = None
+            if threshold is not None and first < threshold <= count:
+                crossing = threshold - first - 1  # the signature that reaches the threshold
+            crossed = crossing is not None and _record_crossing(proposal, now)
+            for position, (index, sig) in enumerate(signatures):
+                outcomes[index] = SignatureResult(
+                    sig, first + position + 1, crossed and position == crossing, threshold
+                )
+            transaction.on_commit(partial(publish_signature_count, proposal.pk))
+    return outcomes, sorted(alone)
+
+
+def signature_add_many(
+    *, actors: Sequence[User], municipality: Municipality, proposal_id: int
+) -> list[SignatureResult | DomainError]:
+    """Group commit for signatures of one proposal arriving together: each actor gets what
+    `signature_add` would give it alone, in arrival order (the result or the domain error).
+    The batch is one transaction (proposal checked once, each signer judged by the shared
+    eligibility rule, one bulk insert, one audit insert, the counter bumped once and the
+    crossing decided inside); duplicates (the same person twice, or already signed) are then
+    signed one by one through `signature_add`, after the batch, in arrival order."""
+    if not actors:
+        return []
+    try:
+        outcomes, alone = _add_batch(actors, municipality, proposal_id)
+    except IntegrityError:
+        outcomes, alone = [None] * len(actors), list(range(len(actors)))
+    for index in alone:
+        try:
+            outcomes[index] = signature_add(
+                actor=actors[index], municipality=municipality, proposal_id=proposal_id
+            )
+        except DomainError as refused:
+            outcomes[index] = refused
+    return [outcome for outcome in outcomes if outcome is not None]
 
 
 @transaction.atomic(durable=True)

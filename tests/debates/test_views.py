@@ -696,3 +696,13 @@ def test_conclusion_page_publishes_and_drafts_a_proposal(
     assert f'href="/m/maebashi/proposals/{proposal.pk}/"' in page(
         Client(), f"{BASE}{concluding.pk}/", "en"
     )
+
+
+def test_staff_dashboard_links_debate_tools_for_moderators_only(town: Municipality) -> None:
+    new_debate = 'href="/m/maebashi/debates/new/"'
+    moderator = page(logged_in(staff(town, Role.MODERATOR)), "/m/maebashi/staff/")
+    assert new_debate in moderator
+    assert 'href="/m/maebashi/debates/"' in moderator
+    for role in (Role.ADMINISTRATOR, Role.COUNCIL, Role.ELECTION_OFFICE, Role.COUNTER_CLERK):
+        other = page(logged_in(staff(town, role)), "/m/maebashi/staff/")
+        assert new_debate not in other, role

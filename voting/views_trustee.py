@@ -5,8 +5,9 @@ open it; their secret key never reaches the server (a file containing it is refu
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -112,31 +113,61 @@ def trustee_page(request: HttpRequest, election_id: int) -> HttpResponse:
     return _page(request, *found)
 
 
-@municipality_required
-@login_required
-@require_POST
-def trustee_key(request: HttpRequest, election_id: int) -> HttpResponseBase:
+def _upload(
+    request: HttpRequest,
+    election_id: int,
+    *,
+    slot: Literal["key", "factors"],
+    store: Callable[[User, Municipality, int, Any], object],
+    success: str,
+) -> HttpResponseBase:
+    """Both trustee uploads (public key, decryption factors): check the JSON file or paste, let
+    the service verify its proofs, and on refusal show the page again with the reason (nothing
+    changed)."""
     found = _trustee_or_refusal(request, election_id)
     if isinstance(found, HttpResponse):
         return found
     election, trustee = found
-    form = JsonUploadForm(request.POST, request.FILES, prefix="key")
+    form = JsonUploadForm(request.POST, request.FILES, prefix=slot)
+
+    def again(refusal: str | None = None) -> HttpResponse:
+        return _page(
+            request,
+            election,
+            trustee,
+            key_form=form if slot == "key" else None,
+            factors_form=form if slot == "factors" else None,
+            refusal=refusal,
+        )
+
     if form.is_valid():
         try:
-            services.trustee_key_upload(
-                actor=current_user(request),
-                municipality=_municipality(request),
-                election_id=election.pk,
-                upload=form.cleaned_data["json"],
+            store(
+                current_user(request),
+                _municipality(request),
+                election.pk,
+                form.cleaned_data["json"],
             )
         except DomainError as error:
-            return _page(request, election, trustee, key_form=form, refusal=str(error.message))
-        messages.success(
-            request,
-            _("Your public key was accepted: its proof checks out. Keep your key file safe."),
-        )
+            return again(str(error.message))
+        messages.success(request, success)
         return redirect("voting:trustee", election_id=election.pk)
-    return _page(request, election, trustee, key_form=form)
+    return again()
+
+
+@municipality_required
+@login_required
+@require_POST
+def trustee_key(request: HttpRequest, election_id: int) -> HttpResponseBase:
+    return _upload(
+        request,
+        election_id,
+        slot="key",
+        store=lambda actor, municipality, pk, upload: services.trustee_key_upload(
+            actor=actor, municipality=municipality, election_id=pk, upload=upload
+        ),
+        success=_("Your public key was accepted: its proof checks out. Keep your key file safe."),
+    )
 
 
 @municipality_required
@@ -166,24 +197,12 @@ def trustee_tally(request: HttpRequest, election_id: int) -> HttpResponseBase:
 @login_required
 @require_POST
 def trustee_factors(request: HttpRequest, election_id: int) -> HttpResponseBase:
-    found = _trustee_or_refusal(request, election_id)
-    if isinstance(found, HttpResponse):
-        return found
-    election, trustee = found
-    form = JsonUploadForm(request.POST, request.FILES, prefix="factors")
-    if form.is_valid():
-        try:
-            services.decryption_upload(
-                actor=current_user(request),
-                municipality=_municipality(request),
-                election_id=election.pk,
-                factors_json=form.cleaned_data["json"],
-            )
-        except DomainError as error:
-            return _page(request, election, trustee, factors_form=form, refusal=str(error.message))
-        messages.success(
-            request,
-            _("Your decryption was accepted: every proof checks out. Thank you."),
-        )
-        return redirect("voting:trustee", election_id=election.pk)
-    return _page(request, election, trustee, factors_form=form)
+    return _upload(
+        request,
+        election_id,
+        slot="factors",
+        store=lambda actor, municipality, pk, upload: services.decryption_upload(
+            actor=actor, municipality=municipality, election_id=pk, factors_json=upload
+        ),
+        success=_("Your decryption was accepted: every proof checks out. Thank you."),
+    )

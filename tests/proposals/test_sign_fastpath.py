@@ -6,13 +6,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from datetime import timedelta
-from importlib import import_module
 from typing import Any
 
 import pytest
 from asgiref.testing import ApplicationCommunicator
-from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.core.asgi import get_asgi_application
 from django.utils import timezone
 
@@ -20,7 +17,7 @@ from config.lean_path import close_connections, lean_path
 from identity.models import AuditEntry, Municipality, User
 from proposals.lean import sign_routes
 from proposals.models import Proposal, Signature, Status, TimelineEvent
-from tests.factories import UserFactory
+from tests.factories import UserFactory, session_token
 from tests.proposals.conftest import citizen_type, collecting, verified
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -30,15 +27,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def _close_db_threads() -> Iterator[None]:
     yield
     close_connections()
-
-
-def _token(user: User) -> str:
-    store = import_module(settings.SESSION_ENGINE).SessionStore()
-    store[SESSION_KEY] = str(user.pk)
-    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    store.create()
-    return str(store.session_key)
 
 
 async def _call(app: Any, path: str, headers: list[tuple[bytes, bytes]]) -> tuple[int, Any]:
@@ -104,14 +92,14 @@ def _scenario(town: Municipality, name: str) -> tuple[Proposal, Proposal, list[U
 def _run(app: Any, town: Municipality, name: str) -> list[tuple[int, Any]]:
     proposal, closed, (a, b, c, stranger) = _scenario(town, name)
     calls = [
-        (_path(town.slug, proposal.pk), _token(a)),  # 201, count 1
-        (_path(town.slug, proposal.pk), _token(a)),  # 409 already_signed
-        (_path(town.slug, proposal.pk), _token(stranger)),  # 403 not_verified
-        (_path(town.slug, proposal.pk), _token(b)),  # 201, crosses at 2
-        (_path(town.slug, proposal.pk), _token(c)),  # 201, count 3
-        (_path(town.slug, closed.pk), _token(c)),  # 410 collection_closed
-        (_path(town.slug, 999999), _token(c)),  # 404
-        (_path("no-such-town", proposal.pk), _token(c)),  # 404
+        (_path(town.slug, proposal.pk), session_token(a)),  # 201, count 1
+        (_path(town.slug, proposal.pk), session_token(a)),  # 409 already_signed
+        (_path(town.slug, proposal.pk), session_token(stranger)),  # 403 not_verified
+        (_path(town.slug, proposal.pk), session_token(b)),  # 201, crosses at 2
+        (_path(town.slug, proposal.pk), session_token(c)),  # 201, count 3
+        (_path(town.slug, closed.pk), session_token(c)),  # 410 collection_closed
+        (_path(town.slug, 999999), session_token(c)),  # 404
+        (_path("no-such-town", proposal.pk), session_token(c)),  # 404
         (_path(town.slug, proposal.pk), "no-such-token"),  # 401
     ]
     return [asyncio.run(_call(app, path, _headers(token))) for path, token in calls]
@@ -140,7 +128,7 @@ def test_the_lean_path_answers_like_the_api(town: Municipality) -> None:
 def test_signers_in_flight_together_are_signed_together(town: Municipality) -> None:
     proposal = collecting(town, citizen_type(town, threshold_fixed=7), verified(town))
     signers = [verified(town) for _ in range(12)]
-    tokens = [_token(user) for user in signers]
+    tokens = [session_token(user) for user in signers]
     app = _lean()
     path = _path(town.slug, proposal.pk)
 

@@ -6,16 +6,14 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
-from importlib import import_module
 from typing import Any
 
 import pytest
 from asgiref.testing import ApplicationCommunicator
-from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.core.asgi import get_asgi_application
 
 from identity.models import User
+from tests.factories import session_token
 from tests.voting.conftest import Scenario
 from tests.voting.test_services import NO, YES
 from voting.asgi import cast_fast_path, close_connections
@@ -28,15 +26,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def _close_db_threads() -> Iterator[None]:
     yield
     close_connections()
-
-
-def _token(user: User) -> str:
-    store = import_module(settings.SESSION_ENGINE).SessionStore()
-    store[SESSION_KEY] = str(user.pk)
-    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    store.create()
-    return str(store.session_key)
 
 
 async def _call(app: Any, path: str, body: bytes, headers: list[tuple[bytes, bytes]]) -> Any:
@@ -78,7 +67,7 @@ def _cast(s: Scenario, token: str | None, body: Any, **extra: bytes) -> tuple[in
 def test_fast_path_answers_like_the_api(scenario: Scenario) -> None:
     s = scenario
     voter = s.voters[0]
-    token = _token(voter)
+    token = session_token(voter)
     status, body = _cast(s, token, s.ballot(voter, YES))
     assert status == 201, body
     assert set(body) == {"tracker", "cast_at", "replaced_previous"}
@@ -93,23 +82,23 @@ def test_fast_path_answers_like_the_api(scenario: Scenario) -> None:
         401,
         {"code": "not_signed_in", "message": "Please sign in first."},
     )
-    status, teen = _cast(s, _token(s.others["teen"]), s.ballot(voter, YES))
+    status, teen = _cast(s, session_token(s.others["teen"]), s.ballot(voter, YES))
     assert status == 403 and teen["code"] == "under_age"
     bad = s.ballot(s.voters[1], YES)
     bad["answers"][0]["choices"][1]["proof"][1]["r"] = "5"
-    status, rejected = _cast(s, _token(s.voters[1]), bad)
+    status, rejected = _cast(s, session_token(s.voters[1]), bad)
     assert status == 422 and rejected["code"] == "ballot_invalid"
     assert any("check 5" in f for f in rejected["failures"])
-    status, invalid = _cast(s, _token(s.voters[1]), {"alias": 7, "answers": "x"})
+    status, invalid = _cast(s, session_token(s.voters[1]), {"alias": 7, "answers": "x"})
     assert status == 422 and invalid["code"] == "invalid"
-    assert _cast(s, _token(s.voters[1]), b"{not json")[0] == 400
-    status, stolen = _cast(s, _token(s.voters[1]), s.ballot(voter, YES))
+    assert _cast(s, session_token(s.voters[1]), b"{not json")[0] == 400
+    status, stolen = _cast(s, session_token(s.voters[1]), s.ballot(voter, YES))
     assert status == 422 and stolen["code"] == "alias_mismatch"
     assert Ballot.objects.count() == 2
 
     # 409 after the close.
     s.close_and_decrypt()
-    status, closed = _cast(s, _token(s.voters[2]), s.ballot(s.voters[2], YES))
+    status, closed = _cast(s, session_token(s.voters[2]), s.ballot(s.voters[2], YES))
     assert status == 409 and closed["code"] == "election_closed"
 
 
@@ -173,7 +162,7 @@ def test_casts_arriving_together_are_stored_together_with_their_own_answers(
     gets its own answer in its own language: a voter's second ballot supersedes the first, a
     ballot sent twice is refused as a duplicate (in Japanese when asked for)."""
     s = scenario
-    tokens = {voter.pk: _token(voter) for voter in s.voters}
+    tokens = {voter.pk: session_token(voter) for voter in s.voters}
     first = {voter.pk: s.ballot(voter, YES) for voter in s.voters}
     second = s.ballot(s.voters[0], NO)
     path = f"/api/v1/municipalities/maebashi/elections/{s.election.pk}/ballots"

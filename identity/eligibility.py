@@ -7,13 +7,12 @@ Asia/Tokyo a person reaches a new age on the day *before* the birthday anniversa
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Q
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -112,33 +111,41 @@ def _refuse(code: str) -> Eligibility:
     return Eligibility(False, code)
 
 
-def _current_verification(
-    user: User, municipality: Municipality, rule: EligibilityRule, at: datetime
-) -> Verification | None:
-    """The verification in force at `at`, else the latest that ended (to say why not)."""
-    verifications = Verification.objects.filter(user=user, verified_at__lte=at)
-    if rule.residence_required:
-        verifications = verifications.filter(municipality=municipality)
-    in_force = (
-        verifications.filter(Q(ended_at__isnull=True) | Q(ended_at__gt=at))
-        .order_by("-verified_at")
-        .first()
-    )
-    if in_force is not None:
-        return in_force
-    return verifications.exclude(end_reason=EndReason.RENEWED).order_by("-verified_at").first()
+# What the judgement reads of a verification (never the name or address).
+_JUDGED_FIELDS = (
+    "id",
+    "user_id",
+    "municipality_id",
+    "method",
+    "person_hash",
+    "birth_date",
+    "resident_since",
+    "verified_at",
+    "expires_at",
+    "ended_at",
+    "end_reason",
+)
 
 
-def eligibility(
-    user: User | AnonymousUser, municipality: Municipality, at: datetime, rule: EligibilityRule
+def _current_verification(candidates: list[Verification], at: datetime) -> Verification | None:
+    """Of one person's verifications that had begun by `at` (in the municipality, where the rule
+    requires residence): the one in force at `at`, else the latest that ended other than by
+    renewal (to say why not)."""
+    latest_first = sorted(candidates, key=lambda v: (v.verified_at, v.pk), reverse=True)
+    for verification in latest_first:
+        if verification.ended_at is None or verification.ended_at > at:
+            return verification
+    for verification in latest_first:
+        if verification.end_reason != EndReason.RENEWED:
+            return verification
+    return None
+
+
+def _judge(
+    verification: Verification | None, verified_elsewhere: bool, at: datetime, rule: EligibilityRule
 ) -> Eligibility:
-    if not user.is_authenticated:
-        return _refuse("not_signed_in")
-    assert isinstance(user, User)
-    verification = _current_verification(user, municipality, rule, at)
     if verification is None:
-        others = Verification.objects.active().filter(user=user).exclude(municipality=municipality)
-        return _refuse("not_resident" if others.exists() else "not_verified")
+        return _refuse("not_resident" if verified_elsewhere else "not_verified")
     if verification.ended_at is not None and verification.ended_at <= at:
         return _refuse(
             "not_resident"
@@ -164,6 +171,40 @@ def eligibility(
         verification_id=verification.pk,
         person_key=keyed_hash("act-person", verification.person_hash),
     )
+
+
+def eligibility_many(
+    users: Sequence[User], municipality: Municipality, at: datetime, rule: EligibilityRule
+) -> list[Eligibility]:
+    """`eligibility` for many accounts at once (signatures arriving together, an election roll):
+    one query for their verifications, one more only for those with none here."""
+    ids = [user.pk for user in users]
+    found = Verification.objects.filter(user_id__in=ids, verified_at__lte=at).only(*_JUDGED_FIELDS)
+    if rule.residence_required:
+        found = found.filter(municipality=municipality)
+    by_user: dict[int, list[Verification]] = {}
+    for verification in found:
+        by_user.setdefault(verification.user_id, []).append(verification)
+    current = {pk: _current_verification(by_user.get(pk, []), at) for pk in ids}
+    unverified = [pk for pk, verification in current.items() if verification is None]
+    elsewhere: set[int] = set()
+    if unverified:
+        elsewhere = set(
+            Verification.objects.active()
+            .filter(user_id__in=unverified)
+            .exclude(municipality=municipality)
+            .values_list("user_id", flat=True)
+        )
+    return [_judge(current[pk], pk in elsewhere, at, rule) for pk in ids]
+
+
+def eligibility(
+    user: User | AnonymousUser, municipality: Municipality, at: datetime, rule: EligibilityRule
+) -> Eligibility:
+    if not user.is_authenticated:
+        return _refuse("not_signed_in")
+    assert isinstance(user, User)
+    return eligibility_many([user], municipality, at, rule)[0]
 
 
 def eligibility_of_person(

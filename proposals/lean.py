@@ -51,7 +51,7 @@ SIGN_PATH = re.compile(
 # At most this many signatures per batch transaction, and this many batches in flight per
 # worker (the database pool has three threads, shared with the cast path).
 _CHUNK = 200
-_IN_FLIGHT = 2
+_IN_FLIGHT = 1
 
 
 class _Ask:
@@ -72,19 +72,18 @@ _Answer = Reply | Delegate
 
 def _sign_many(asks: list[_Ask]) -> list[_Answer]:
     """Authenticate each request, then sign each proposal's signers in one group commit."""
-    from allauth.headless.internal.sessionkit import authenticate_by_x_session_token
-
     from identity.selectors import municipality_cached
+    from identity.session_tokens import users_for_session_tokens
     from proposals import services
 
     answers: list[_Answer | None] = [None] * len(asks)
     groups: dict[tuple[int, int], list[tuple[int, Any]]] = {}
     municipalities: dict[int, Any] = {}
     try:
-        for index, ask in enumerate(asks):
+        users = users_for_session_tokens([ask.token for ask in asks])
+        for index, (ask, user) in enumerate(zip(asks, users, strict=True)):
             with translation.override(ask.language):
-                found = authenticate_by_x_session_token(ask.token)
-                if found is None:
+                if user is None:
                     if ask.has_cookie:
                         answers[index] = Delegate()  # Django tries the cookie (with CSRF)
                     else:
@@ -97,7 +96,7 @@ def _sign_many(asks: list[_Ask]) -> list[_Answer]:
                     continue
             municipalities[municipality.pk] = municipality
             key = (municipality.pk, ask.proposal_id)
-            groups.setdefault(key, []).append((index, found[0]))
+            groups.setdefault(key, []).append((index, user))
         for (municipality_id, proposal_id), signers in groups.items():
             outcomes = services.signature_add_many(
                 actors=[user for _, user in signers],

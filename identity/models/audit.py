@@ -21,8 +21,14 @@ class AuditEntry(models.Model):
     SITE_CHAIN = "site"
 
     chain = models.CharField(_("chain"), max_length=24, editable=False)
+    # Looked up by municipality through the (municipality, -created_at) index below.
     municipality = models.ForeignKey(
-        Municipality, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Municipality,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     actor = models.ForeignKey(
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -48,7 +54,6 @@ class AuditEntry(models.Model):
         ]
         indexes = [
             models.Index(fields=["municipality", "-created_at"]),
-            models.Index(fields=["chain", "seq"]),
             models.Index(
                 fields=["chain", "id"], condition=Q(seq__isnull=True), name="audit_entry_unsealed"
             ),

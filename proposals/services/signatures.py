@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from identity.audit import AuditItem, audit_record, audit_record_many
-from identity.eligibility import eligibility, eligibility_of_person
+from identity.eligibility import eligibility, eligibility_many, eligibility_of_person
 from identity.errors import Conflict, DomainError, Gone, InvalidInput, NotFound, PermissionDenied
 from identity.keys import PersonFacts
 from identity.models import Municipality, User
@@ -145,8 +145,8 @@ def _add_batch(
         rule = permissions.signer_rule(proposal.type)
         signatures: list[tuple[int, Signature]] = []
         seen: set[str] = set()
-        for index, actor in enumerate(actors):
-            decision = eligibility(actor, municipality, now, rule)
+        decisions = eligibility_many(actors, municipality, now, rule)
+        for index, (actor, decision) in enumerate(zip(actors, decisions, strict=True)):
             if not decision:
                 outcomes[index] = PermissionDenied(decision.message, code=decision.code)
                 continue

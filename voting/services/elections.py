@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from identity.audit import audit_record
-from identity.eligibility import eligibility
+from identity.eligibility import eligibility_many
 from identity.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from identity.models import Municipality, User, Verification, VerificationMethod
 from identity.permissions import require
@@ -24,6 +24,8 @@ from voting.models import Election, Question, RollEntry, RollExclusion, Status, 
 from voting.services.common import get_election, require_status, voter_alias
 
 MIN_TRUSTEES = 2
+# Accounts judged per eligibility query while freezing the roll.
+_JUDGE_CHUNK = 2000
 
 
 @dataclass(frozen=True)
@@ -386,24 +388,29 @@ def election_freeze(*, actor: User, municipality: Municipality, election_id: int
     entries: list[RollEntry] = []
     exclusions: list[RollExclusion] = []
     seen: set[str] = set()
-    for user in User.objects.filter(pk__in=user_ids, is_active=True).order_by("pk"):
-        decision = eligibility(user, municipality, election.closes_at, rule)
-        if not decision:
-            exclusions.append(RollExclusion(election=election, user=user, code=decision.code))
-        elif decision.person_key in seen:
-            exclusions.append(RollExclusion(election=election, user=user, code="duplicate_person"))
-        else:
-            seen.add(decision.person_key)
-            entries.append(
-                RollEntry(
-                    election=election,
-                    user=user,
-                    person_key=decision.person_key,
-                    alias=voter_alias(election, decision.person_key),
-                    age_bracket=decision.age_bracket,
-                    method=decision.method,
+    users = list(User.objects.filter(pk__in=user_ids, is_active=True).order_by("pk"))
+    for start in range(0, len(users), _JUDGE_CHUNK):
+        chunk = users[start : start + _JUDGE_CHUNK]
+        decisions = eligibility_many(chunk, municipality, election.closes_at, rule)
+        for user, decision in zip(chunk, decisions, strict=True):
+            if not decision:
+                exclusions.append(RollExclusion(election=election, user=user, code=decision.code))
+            elif decision.person_key in seen:
+                exclusions.append(
+                    RollExclusion(election=election, user=user, code="duplicate_person")
                 )
-            )
+            else:
+                seen.add(decision.person_key)
+                entries.append(
+                    RollEntry(
+                        election=election,
+                        user=user,
+                        person_key=decision.person_key,
+                        alias=voter_alias(election, decision.person_key),
+                        age_bracket=decision.age_bracket,
+                        method=decision.method,
+                    )
+                )
     RollEntry.objects.bulk_create(entries, batch_size=1000)
     RollExclusion.objects.bulk_create(exclusions, batch_size=1000)
     election.status = Status.FROZEN

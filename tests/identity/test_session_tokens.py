@@ -1,0 +1,127 @@
+"""Session tokens looked up many at once (identity/session_tokens.py) give what allauth's
+one-at-a-time lookup gives, for every kind of token, with a few queries for the whole batch."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from importlib import import_module
+from typing import Any
+
+import pytest
+from allauth.headless.internal.sessionkit import authenticate_by_x_session_token
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.core.cache import caches
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from identity.models import User
+from identity.session_tokens import users_for_session_tokens
+from tests.factories import UserFactory, session_token
+
+pytestmark = pytest.mark.django_db
+
+ENGINES = ["django.contrib.sessions.backends.db", "django.contrib.sessions.backends.cached_db"]
+
+
+def _reference(token: str) -> User | None:
+    found = authenticate_by_x_session_token(token)
+    return found[0] if found is not None else None
+
+
+@pytest.fixture(params=ENGINES, ids=["db", "cached_db"])
+def engine(request: pytest.FixtureRequest, settings: Any) -> str:
+    settings.SESSION_ENGINE = request.param
+    caches[settings.SESSION_CACHE_ALIAS].clear()
+    return str(request.param)
+
+
+def _kinds() -> dict[str, tuple[str, User | None]]:
+    """Tokens of every kind, with the account each should give."""
+    alice: User = UserFactory()
+    bob: User = UserFactory()
+    inactive = UserFactory(is_active=False)
+    gone = UserFactory()
+    gone_token = session_token(gone)
+    gone.delete()
+    expired = UserFactory()
+    expired_token = session_token(expired)
+    Session.objects.filter(session_key=expired_token).update(
+        expire_date=timezone.now() - timedelta(seconds=1)
+    )
+    anonymous = import_module(settings.SESSION_ENGINE).SessionStore()
+    anonymous["something"] = "else"
+    anonymous.create()
+    other_backend = import_module(settings.SESSION_ENGINE).SessionStore()
+    other_backend.update(
+        {"_auth_user_id": str(bob.pk), "_auth_user_backend": "not.a.configured.Backend"}
+    )
+    other_backend.create()
+    caches[settings.SESSION_CACHE_ALIAS].clear()  # read from the database (expiry is there)
+    return {
+        "alice": (session_token(alice), alice),
+        "bob": (session_token(bob), bob),
+        "inactive": (session_token(inactive), None),
+        "deleted account": (gone_token, None),
+        "expired": (expired_token, None),
+        "anonymous": (str(anonymous.session_key), None),
+        "other backend": (str(other_backend.session_key), None),
+        "unknown": ("x" * 32, None),
+        "malformed": ("short", None),
+        "empty": ("", None),
+    }
+
+
+def test_every_kind_of_token_gets_what_allauth_gives(engine: str) -> None:
+    kinds = _kinds()
+    tokens = [token for token, _ in kinds.values()]
+    batch = users_for_session_tokens(tokens)
+    for (name, (token, expected)), got in zip(kinds.items(), batch, strict=True):
+        assert got == expected, name
+        assert _reference(token) == expected, name
+
+
+def test_the_same_token_twice_and_a_cold_cache(engine: str) -> None:
+    alice = UserFactory()
+    token = session_token(alice)
+    caches[settings.SESSION_CACHE_ALIAS].clear()  # e.g. after a Redis restart
+    assert users_for_session_tokens([token, token]) == [alice, alice]
+    if "cached" in engine:
+        # Read from the database once, then cached as cached_db itself does.
+        with CaptureQueriesContext(connection) as queries:
+            assert users_for_session_tokens([token]) == [alice]
+        assert not any("django_session" in q["sql"] for q in queries.captured_queries)
+
+
+def test_a_changed_password_ends_the_session_as_django_does(engine: str) -> None:
+    alice = UserFactory()
+    token = session_token(alice)
+    alice.set_password("a new long passphrase 2026")
+    alice.save()
+    assert users_for_session_tokens([token]) == [None]
+    assert not Session.objects.filter(session_key=token).exists()  # flushed
+
+
+def test_a_session_from_a_rotated_secret_key_still_signs_in(engine: str, settings: Any) -> None:
+    settings.SECRET_KEY = "the-old-secret-key-" + "x" * 40
+    alice = UserFactory()
+    token = session_token(alice)
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "the-new-secret-key-" + "y" * 40
+    assert users_for_session_tokens([token]) == [alice]
+
+
+def test_a_batch_costs_a_few_queries_whatever_its_size(engine: str) -> None:
+    users = [UserFactory() for _ in range(12)]
+    tokens = [session_token(user) for user in users]
+    counts = []
+    for size in (1, 12):
+        caches[settings.SESSION_CACHE_ALIAS].clear()
+        with CaptureQueriesContext(connection) as queries:
+            assert users_for_session_tokens(tokens[:size]) == users[:size]
+        counts.append(len(queries))
+    assert counts[0] == counts[1] == 2  # sessions (cache miss: database), users
+    with CaptureQueriesContext(connection) as queries:
+        assert users_for_session_tokens(tokens) == users
+    assert len(queries) == (1 if "cached" in engine else 2)  # warm cache: users only

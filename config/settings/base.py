@@ -71,7 +71,12 @@ TEMPLATES = [
 ]
 
 # Embedded default: SQLite when no DATABASE_URL is given (the quick start and `make test`).
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+# An empty value counts as unset (e.g. `DATABASE_URL= make test`).
+DATABASES = {
+    "default": env.db_url_config(
+        env.str("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+    )
+}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
@@ -80,7 +85,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "identity.User"
 
-REDIS_URL: str | None = env.str("REDIS_URL", default=None)
+REDIS_URL: str | None = env.str("REDIS_URL", default="") or None
 
 if REDIS_URL:
     CHANNEL_LAYERS = {

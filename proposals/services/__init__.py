@@ -31,6 +31,7 @@ from proposals.services.lifecycle import (
 from proposals.services.signatures import (
     OfflineSignature,
     SignatureResult,
+    SignRequest,
     signature_add,
     signature_add_many,
     signature_add_offline,
@@ -47,6 +48,7 @@ __all__ = [
     "OfflineSignature",
     "ProposalDraft",
     "ProposalTypeValues",
+    "SignRequest",
     "SignatureResult",
     "TypeInvalid",
     "certification_finalize",

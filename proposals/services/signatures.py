@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -12,7 +12,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from identity.audit import AuditItem, audit_record, audit_record_many
-from identity.eligibility import eligibility, eligibility_many, eligibility_of_person
+from identity.eligibility import (
+    Eligibility,
+    eligibility,
+    eligibility_many,
+    eligibility_of_person,
+)
 from identity.errors import Conflict, DomainError, Gone, InvalidInput, NotFound, PermissionDenied
 from identity.keys import PersonFacts
 from identity.models import Municipality, User
@@ -21,6 +26,7 @@ from proposals import permissions
 from proposals.events import publish_signature_count
 from proposals.models import (
     Proposal,
+    ProposalType,
     Signature,
     SignatureChannel,
     Status,
@@ -61,12 +67,27 @@ def _record_crossing(proposal: Proposal, at: datetime) -> bool:
     return bool(updated)
 
 
-def _proposal_for_online_signing(
-    municipality: Municipality, proposal_id: int, now: datetime
-) -> Proposal:
-    """The proposal, if it takes online signatures now (else the domain error to answer)."""
-    proposal = (
-        Proposal.objects.select_related("type")
+def _online_signing_refusal(proposal: Proposal, now: datetime) -> DomainError | None:
+    """Why this proposal takes no online signature now (None: it takes them)."""
+    if not proposal.is_collecting(now):
+        return Gone(
+            _("Signature collection for this proposal is closed."), code="collection_closed"
+        )
+    if not proposal.type.accepts_online:
+        return Conflict(
+            _("This proposal takes signatures at the counter or on paper only."),
+            code="channel_not_accepted",
+        )
+    return None
+
+
+def _proposals_for_online_signing(
+    municipality: Municipality, proposal_ids: Collection[int], now: datetime
+) -> dict[int, Proposal | DomainError]:
+    """Each proposal, if it takes online signatures now, else the domain error to answer."""
+    found = {
+        proposal.pk: proposal
+        for proposal in Proposal.objects.select_related("type")
         .only(
             "id",
             "status",
@@ -77,19 +98,25 @@ def _proposal_for_online_signing(
             "type__register_date",
             "type__accepts_online",
         )
-        .filter(pk=proposal_id, municipality=municipality)
-        .first()
-    )
-    if proposal is None:
-        raise NotFound(_("No such proposal here."))
-    if not proposal.is_collecting(now):
-        raise Gone(_("Signature collection for this proposal is closed."), code="collection_closed")
-    if not proposal.type.accepts_online:
-        raise Conflict(
-            _("This proposal takes signatures at the counter or on paper only."),
-            code="channel_not_accepted",
-        )
-    return proposal
+        .filter(pk__in=proposal_ids, municipality=municipality)
+    }
+    answers: dict[int, Proposal | DomainError] = {}
+    for proposal_id in proposal_ids:
+        proposal = found.get(proposal_id)
+        if proposal is None:
+            answers[proposal_id] = NotFound(_("No such proposal here."))
+        else:
+            answers[proposal_id] = _online_signing_refusal(proposal, now) or proposal
+    return answers
+
+
+def _proposal_for_online_signing(
+    municipality: Municipality, proposal_id: int, now: datetime
+) -> Proposal:
+    answer = _proposals_for_online_signing(municipality, [proposal_id], now)[proposal_id]
+    if isinstance(answer, DomainError):
+        raise answer
+    return answer
 
 
 @transaction.atomic(durable=True)
@@ -129,38 +156,85 @@ def signature_add(*, actor: User, municipality: Municipality, proposal_id: int) 
     return SignatureResult(signature, count, crossed, proposal.threshold)
 
 
+def _bump_many(deltas: dict[int, int]) -> dict[int, int]:
+    """`_bump` for several proposals: their rows locked in id order first, so two batches
+    touching the same proposals can never deadlock; then one UPDATE for all."""
+    ids = sorted(deltas)
+    if len(ids) == 1 or connection.vendor != "postgresql":  # SQLite: one writer at a time anyway
+        return {pk: _bump(pk, deltas[pk]) for pk in ids}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id FROM proposals_proposal WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE",
+            [ids],
+        )
+        cursor.execute(
+            "UPDATE proposals_proposal AS p SET signature_count = p.signature_count + d.delta "
+            "FROM unnest(%s::bigint[], %s::integer[]) AS d(id, delta) WHERE p.id = d.id "
+            "RETURNING p.id, p.signature_count",
+            [ids, [deltas[pk] for pk in ids]],
+        )
+        return {int(pk): int(count) for pk, count in cursor.fetchall()}
+
+
+@dataclass(frozen=True)
+class SignRequest:
+    """One resident asking to sign one proposal online (an item of a group commit)."""
+
+    actor: User
+    proposal_id: int
+
+
+_Outcome = SignatureResult | DomainError
+
+
 def _add_batch(
-    actors: Sequence[User], municipality: Municipality, proposal_id: int
-) -> tuple[list[SignatureResult | DomainError | None], list[int]]:
-    """One transaction for the batch: (outcome per actor, or None when it must be signed
+    requests: Sequence[SignRequest], municipality: Municipality
+) -> tuple[list[_Outcome | None], list[int]]:
+    """One transaction for the batch: (outcome per request, or None when it must be signed
     alone; the indexes to sign alone, in arrival order)."""
-    outcomes: list[SignatureResult | DomainError | None] = [None] * len(actors)
+    outcomes: list[_Outcome | None] = [None] * len(requests)
     alone: list[int] = []
     with transaction.atomic(durable=True):
         now = timezone.now()
-        try:
-            proposal = _proposal_for_online_signing(municipality, proposal_id, now)
-        except DomainError as refused:
-            return [refused] * len(actors), []
-        rule = permissions.signer_rule(proposal.type)
+        proposals = _proposals_for_online_signing(
+            municipality, {request.proposal_id for request in requests}, now
+        )
+        # Judged per kind of proposal (its rule), each kind with one query.
+        by_type: dict[int, tuple[ProposalType, list[int]]] = {}
+        for index, request in enumerate(requests):
+            proposal = proposals[request.proposal_id]
+            if isinstance(proposal, DomainError):
+                outcomes[index] = proposal
+            else:
+                by_type.setdefault(proposal.type_id, (proposal.type, []))[1].append(index)
+        decisions: dict[int, Eligibility] = {}
+        for proposal_type, indexes in by_type.values():
+            judged = eligibility_many(
+                [requests[index].actor for index in indexes],
+                municipality,
+                now,
+                permissions.signer_rule(proposal_type),
+            )
+            decisions.update(zip(indexes, judged, strict=True))
         signatures: list[tuple[int, Signature]] = []
-        seen: set[str] = set()
-        decisions = eligibility_many(actors, municipality, now, rule)
-        for index, (actor, decision) in enumerate(zip(actors, decisions, strict=True)):
+        seen: set[tuple[int, str]] = set()
+        for index, decision in sorted(decisions.items()):
+            request = requests[index]
             if not decision:
                 outcomes[index] = PermissionDenied(decision.message, code=decision.code)
                 continue
-            if decision.person_key in seen:
+            pair = (request.proposal_id, decision.person_key)
+            if pair in seen:
                 alone.append(index)  # the same person twice: the single path answers the second
                 continue
-            seen.add(decision.person_key)
+            seen.add(pair)
             signatures.append(
                 (
                     index,
                     Signature(
-                        proposal_id=proposal.pk,
+                        proposal_id=request.proposal_id,
                         person_key=decision.person_key,
-                        user=actor,
+                        user=request.actor,
                         channel=SignatureChannel.ONLINE,
                         age_bracket=decision.age_bracket,
                         method=decision.method,
@@ -172,63 +246,85 @@ def _add_batch(
         if signatures:
             signed = set(
                 Signature.objects.filter(
-                    proposal_id=proposal.pk,
-                    person_key__in=[sig.person_key for _, sig in signatures],
+                    proposal_id__in={sig.proposal_id for _, sig in signatures},
+                    person_key__in={sig.person_key for _, sig in signatures},
                     withdrawn_at__isnull=True,
-                ).values_list("person_key", flat=True)
+                ).values_list("proposal_id", "person_key")
             )
-            alone += [index for index, sig in signatures if sig.person_key in signed]
-            signatures = [(index, sig) for index, sig in signatures if sig.person_key not in signed]
+            alone += [i for i, sig in signatures if (sig.proposal_id, sig.person_key) in signed]
+            signatures = [
+                (i, sig) for i, sig in signatures if (sig.proposal_id, sig.person_key) not in signed
+            ]
         if signatures:
             # A signature stored meanwhile by a concurrent transaction fails the insert
-            # (IntegrityError): the batch rolls back and every signer is signed alone.
+            # (IntegrityError): the batch rolls back and every request is signed alone.
             Signature.objects.bulk_create([sig for _, sig in signatures])
             audit_record_many(
                 [
                     AuditItem(
-                        actor=actors[index],
+                        actor=requests[index].actor,
                         municipality=municipality,
                         action="signature.add",
                         target=sig,
-                        data={"proposal": proposal.pk, "channel": SignatureChannel.ONLINE},
+                        data={"proposal": sig.proposal_id, "channel": SignatureChannel.ONLINE},
                     )
                     for index, sig in signatures
                 ]
             )
-            count = _bump(proposal.pk, len(signatures))
-            first = count - len(signatures)
-            threshold = proposal.threshold
-            crossing = None
-            if threshold is not None and first < threshold <= count:
-                crossing = threshold - first - 1  # the signature that reaches the threshold
-            crossed = crossing is not None and _record_crossing(proposal, now)
-            for position, (index, sig) in enumerate(signatures):
-                outcomes[index] = SignatureResult(
-                    sig, first + position + 1, crossed and position == crossing, threshold
-                )
-            transaction.on_commit(partial(publish_signature_count, proposal.pk))
+            per_proposal: dict[int, list[tuple[int, Signature]]] = {}
+            for index, sig in signatures:
+                per_proposal.setdefault(sig.proposal_id, []).append((index, sig))
+            counts = _bump_many({pk: len(group) for pk, group in per_proposal.items()})
+            for proposal_id, group in per_proposal.items():
+                proposal = proposals[proposal_id]
+                assert isinstance(proposal, Proposal)
+                _settle(proposal, group, counts[proposal_id], now, outcomes)
     return outcomes, sorted(alone)
 
 
+def _settle(
+    proposal: Proposal,
+    group: list[tuple[int, Signature]],
+    count: int,
+    now: datetime,
+    outcomes: list[_Outcome | None],
+) -> None:
+    """Number one proposal's new signatures in arrival order; record the crossing if one of
+    them reached the threshold."""
+    first = count - len(group)
+    threshold = proposal.threshold
+    crossing = None
+    if threshold is not None and first < threshold <= count:
+        crossing = threshold - first - 1  # the signature that reaches the threshold
+    crossed = crossing is not None and _record_crossing(proposal, now)
+    for position, (index, sig) in enumerate(group):
+        outcomes[index] = SignatureResult(
+            sig, first + position + 1, crossed and position == crossing, threshold
+        )
+    transaction.on_commit(partial(publish_signature_count, proposal.pk))
+
+
 def signature_add_many(
-    *, actors: Sequence[User], municipality: Municipality, proposal_id: int
-) -> list[SignatureResult | DomainError]:
-    """Group commit for signatures of one proposal arriving together: each actor gets what
-    `signature_add` would give it alone, in arrival order (the result or the domain error).
-    The batch is one transaction (proposal checked once, each signer judged by the shared
-    eligibility rule, one bulk insert, one audit insert, the counter bumped once and the
-    crossing decided inside); duplicates (the same person twice, or already signed) are then
-    signed one by one through `signature_add`, after the batch, in arrival order."""
-    if not actors:
+    *, requests: Sequence[SignRequest], municipality: Municipality
+) -> list[_Outcome]:
+    """Group commit for online signatures arriving together (of one or many proposals of a
+    municipality): each request gets what `signature_add` would give it alone, in arrival order
+    (the result or the domain error). The batch is one transaction (the proposals read once,
+    each kind of proposal judging its signers with one eligibility query, one bulk insert, one
+    audit insert, the counters bumped together and each crossing decided inside); duplicates (the
+    same person twice for a proposal, or already signed) are then signed one by one through
+    `signature_add`, after the batch, in arrival order."""
+    if not requests:
         return []
     try:
-        outcomes, alone = _add_batch(actors, municipality, proposal_id)
+        outcomes, alone = _add_batch(requests, municipality)
     except IntegrityError:
-        outcomes, alone = [None] * len(actors), list(range(len(actors)))
+        outcomes, alone = [None] * len(requests), list(range(len(requests)))
     for index in alone:
+        request = requests[index]
         try:
             outcomes[index] = signature_add(
-                actor=actors[index], municipality=municipality, proposal_id=proposal_id
+                actor=request.actor, municipality=municipality, proposal_id=request.proposal_id
             )
         except DomainError as refused:
             outcomes[index] = refused

@@ -197,3 +197,27 @@ def test_the_lean_path_can_be_switched_off(monkeypatch: pytest.MonkeyPatch) -> N
     assert lean_path(django_app, sign_routes()) is django_app
     monkeypatch.setenv("MEBUKU_SIGN_FAST_PATH", "1")
     assert lean_path(django_app, sign_routes()) is not django_app
+
+
+def test_signers_of_several_proposals_in_flight_together(town: Municipality) -> None:
+    """One batch may carry requests for several proposals (one group commit per municipality):
+    each proposal counts its own signers, a person may sign both."""
+    kind = citizen_type(town, threshold_fixed=3)
+    first, second = (collecting(town, kind, verified(town)) for _ in range(2))
+    signers = [verified(town) for _ in range(5)]
+    tokens = [session_token(user) for user in signers]
+    app = _lean()
+
+    async def together() -> list[tuple[int, Any]]:
+        calls = [_call(app, _path(town.slug, first.pk), _headers(token)) for token in tokens]
+        calls += [_call(app, _path(town.slug, second.pk), _headers(token)) for token in tokens[:4]]
+        return await asyncio.gather(*calls)
+
+    replies = asyncio.run(together())
+    assert [status for status, _ in replies] == [201] * 9
+    for proposal, bodies, n in ((first, replies[:5], 5), (second, replies[5:], 4)):
+        assert sorted(body["signature_count"] for _, body in bodies) == list(range(1, n + 1))
+        assert [b["signature_count"] for _, b in bodies if b["crossed_threshold"]] == [3]
+        proposal.refresh_from_db()
+        assert proposal.signature_count == n == Signature.objects.filter(proposal=proposal).count()
+        assert proposal.status == Status.THRESHOLD_REACHED

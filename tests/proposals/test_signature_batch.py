@@ -16,6 +16,13 @@ from tests.factories import MunicipalityFactory, UserFactory
 from tests.proposals.conftest import citizen_type, collecting, verified
 
 
+def _sign_many(actors: list[User], town: Municipality, proposal_id: int) -> list[Any]:
+    return services.signature_add_many(
+        requests=[services.SignRequest(actor, proposal_id) for actor in actors],
+        municipality=town,
+    )
+
+
 def _shape(outcome: Any) -> tuple[Any, ...]:
     if isinstance(outcome, DomainError):
         return ("error", outcome.code, outcome.status)
@@ -55,9 +62,7 @@ def test_a_mixed_batch_gives_what_one_by_one_calls_give(town: Municipality) -> N
         except DomainError as refused:
             alone.append(refused)
     many, actors_many = _mixed(town, "many")
-    together = services.signature_add_many(
-        actors=actors_many, municipality=town, proposal_id=many.pk
-    )
+    together = _sign_many(actors_many, town, many.pk)
     assert [_shape(o) for o in together] == [_shape(o) for o in alone]
     assert [_shape(o) for o in together] == [
         ("ok", 2, False, 4),
@@ -92,9 +97,9 @@ def test_a_mixed_batch_gives_what_one_by_one_calls_give(town: Municipality) -> N
 @pytest.mark.django_db
 def test_a_closed_or_unknown_proposal_refuses_the_whole_batch(town: Municipality) -> None:
     signers = [verified(town) for _ in range(2)]
-    outcomes = services.signature_add_many(actors=signers, municipality=town, proposal_id=999999)
+    outcomes = _sign_many(signers, town, 999999)
     assert [_shape(o) for o in outcomes] == [("error", "not_found", 404)] * 2
-    assert services.signature_add_many(actors=[], municipality=town, proposal_id=1) == []
+    assert services.signature_add_many(requests=[], municipality=town) == []
 
 
 @pytest.mark.postgres
@@ -107,9 +112,7 @@ def test_concurrent_batches_cross_the_threshold_exactly_once() -> None:
     batches = [signers[i * 6 : (i + 1) * 6] for i in range(4)]
     batches[3] = [*batches[3], twice]
     outcomes = run_concurrently(
-        lambda i: services.signature_add_many(
-            actors=batches[i], municipality=town, proposal_id=proposal.pk
-        ),
+        lambda i: _sign_many(batches[i], town, proposal.pk),
         len(batches),
     )
     results: list[Any] = []
@@ -132,3 +135,85 @@ def test_concurrent_batches_cross_the_threshold_exactly_once() -> None:
     assert (
         AuditEntry.objects.filter(action="signature.add", data__proposal=proposal.pk).count() == 24
     )
+
+
+@pytest.mark.django_db
+def test_a_batch_over_several_proposals_gives_what_one_by_one_calls_give(
+    town: Municipality,
+) -> None:
+    """Requests for several proposals in one group commit, interleaved: each proposal numbers its
+    own signatures in arrival order; a closed or unknown proposal refuses only its requests;
+    one person may sign two proposals in the same batch."""
+    teen_type = citizen_type(town, threshold_fixed=2, name="teen", min_age=16)
+    states: list[tuple[Any, ...]] = []
+    shapes: list[list[tuple[Any, ...]]] = []
+    for together in (False, True):
+        one, actors_one = _mixed(town, f"one {together}")
+        two = collecting(town, teen_type, verified(town))
+        closed = collecting(town, citizen_type(town, name=f"closed {together}"), verified(town))
+        Proposal.objects.filter(pk=closed.pk).update(status=Status.EXPIRED)
+        both = actors_one[0]  # signs `one` and `two`
+        requests = []
+        for k, actor in enumerate(actors_one):
+            requests.append(services.SignRequest(actor, one.pk))
+            if k % 2 == 0:
+                requests.append(services.SignRequest(actor, two.pk))
+        requests += [
+            services.SignRequest(both, closed.pk),
+            services.SignRequest(both, 999999),
+        ]
+        if together:
+            outcomes = services.signature_add_many(requests=requests, municipality=town)
+        else:
+            outcomes = []
+            for request in requests:
+                try:
+                    outcomes.append(
+                        services.signature_add(
+                            actor=request.actor, municipality=town, proposal_id=request.proposal_id
+                        )
+                    )
+                except DomainError as refused:
+                    outcomes.append(refused)
+        shapes.append([_shape(o) for o in outcomes])
+        states.append((_state(one)[0::2], _state(two)[0::2], _state(closed)[0::2]))
+    assert shapes[0] == shapes[1]
+    assert states[0] == states[1]
+    assert shapes[1][-2:] == [("error", "collection_closed", 410), ("error", "not_found", 404)]
+    # `two` (threshold 2) hears a (crosses? no: 1), the stranger (refused), a again (already
+    # signed) and c (2: crosses).
+    assert states[1][1] == (2, 2, 1)  # count, audits, crossings
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_batches_over_the_same_proposals_in_opposite_orders_neither_deadlock_nor_lose() -> None:
+    town = MunicipalityFactory()
+    kind = citizen_type(town, threshold_fixed=10)
+    proposals = [collecting(town, kind, verified(town)) for _ in range(3)]
+    signers = [verified(town) for _ in range(8)]
+
+    def batch(i: int) -> list[Any]:
+        order = proposals if i % 2 == 0 else proposals[::-1]
+        requests = [
+            services.SignRequest(signer, proposal.pk)
+            for signer in signers[i * 2 : i * 2 + 2]
+            for proposal in order
+        ]
+        return services.signature_add_many(requests=requests, municipality=town)
+
+    outcomes = run_concurrently(batch, 4)
+    for outcome in outcomes:
+        assert not isinstance(outcome, BaseException), outcome
+        assert all(not isinstance(o, DomainError) for o in outcome), outcome
+    for proposal in proposals:
+        proposal.refresh_from_db()
+        assert proposal.signature_count == 8 == Signature.objects.filter(proposal=proposal).count()
+        counts = sorted(
+            o.count
+            for outcome in outcomes
+            if isinstance(outcome, list)
+            for o in outcome
+            if o.signature.proposal_id == proposal.pk
+        )
+        assert counts == list(range(1, 9))

@@ -98,6 +98,31 @@ class VoterStatus:
     can_cast_now: bool = False  # allowed and the election is open now
 
 
+def _standing(
+    election: Election, alias: str | None, exclusion: str | None, now: datetime
+) -> VoterStatus:
+    """From freezing on, the roll decides: on it (with the alias) or the exclusion's reason."""
+    if alias is not None:
+        return VoterStatus(
+            True,
+            "eligible",
+            permissions.reason_message("eligible"),
+            alias=alias,
+            can_cast_now=election.phase(now) == Phase.OPEN,
+        )
+    code = exclusion or "not_on_roll"
+    return VoterStatus(False, code, permissions.reason_message(code))
+
+
+def _forecast(user: User, election: Election) -> VoterStatus:
+    """Before freezing: the shared eligibility function, judged at the close (age on polling
+    day)."""
+    decision = eligibility(
+        user, election.municipality, election.closes_at, permissions.voter_rule(election)
+    )
+    return VoterStatus(decision.allowed, decision.code, decision.message)
+
+
 def voter_status(
     user: User | AnonymousUser, election: Election, now: datetime | None = None
 ) -> VoterStatus:
@@ -106,26 +131,22 @@ def voter_status(
     now = now or timezone.now()
     if not user.is_authenticated:
         return VoterStatus(False, "not_signed_in", permissions.reason_message("not_signed_in"))
+    assert isinstance(user, User)
     if election.status == Status.DRAFT:
-        decision = eligibility(
-            user, election.municipality, election.closes_at, permissions.voter_rule(election)
-        )
-        return VoterStatus(decision.allowed, decision.code, decision.message)
-    entry = RollEntry.objects.filter(election=election, user_id=user.pk).only("alias").first()
-    if entry is not None:
-        return VoterStatus(
-            True,
-            "eligible",
-            permissions.reason_message("eligible"),
-            alias=entry.alias,
-            can_cast_now=election.phase(now) == Phase.OPEN,
-        )
-    code = (
-        RollExclusion.objects.filter(election=election, user_id=user.pk)
-        .values_list("code", flat=True)
+        return _forecast(user, election)
+    alias = (
+        RollEntry.objects.filter(election=election, user_id=user.pk)
+        .values_list("alias", flat=True)
         .first()
-    ) or "not_on_roll"
-    return VoterStatus(False, code, permissions.reason_message(code))
+    )
+    exclusion = None
+    if alias is None:
+        exclusion = (
+            RollExclusion.objects.filter(election=election, user_id=user.pk)
+            .values_list("code", flat=True)
+            .first()
+        )
+    return _standing(election, alias, exclusion, now)
 
 
 @dataclass(frozen=True)
@@ -135,15 +156,21 @@ class MyBallot:
     ballots_cast: int  # including superseded ones
 
 
+def _my_ballot(cast: list[tuple[str, datetime, bool]]) -> MyBallot | None:
+    """Of one voter's cast ballots (tracker, time, superseded), the counted one."""
+    current = [(tracker, at) for tracker, at, superseded in cast if not superseded]
+    if not current:
+        return None
+    tracker, at = current[0]
+    return MyBallot(tracker, at, len(cast))
+
+
 def my_ballot(user: User | AnonymousUser, election: Election) -> MyBallot | None:
     """The voter's counted ballot (the last one cast), if any."""
     if not user.is_authenticated:
         return None
-    mine = Ballot.objects.cast().filter(election=election, roll_entry__user_id=user.pk)
-    current = mine.filter(superseded=False).only("tracker", "cast_at").first()
-    if current is None:
-        return None
-    return MyBallot(current.tracker, current.cast_at, mine.count())
+    cast = Ballot.objects.cast().filter(election=election, roll_entry__user_id=user.pk)
+    return _my_ballot(list(cast.values_list("tracker", "cast_at", "superseded")))
 
 
 @dataclass(frozen=True)
@@ -157,11 +184,42 @@ class MyElection:
 def my_elections(
     user: User | AnonymousUser, municipality: Municipality, now: datetime | None = None
 ) -> list[MyElection]:
-    """The municipality's public elections with this person's standing in each."""
+    """The municipality's public elections with this person's standing in each: a few queries
+    for all of them (roll entries, exclusions, ballots), however many elections there are."""
     now = now or timezone.now()
+    elections = list(elections_public(municipality).select_related("municipality"))
+    if not user.is_authenticated:
+        return [MyElection(e, e.phase(now), voter_status(user, e, now), None) for e in elections]
+    assert isinstance(user, User)
+    ids = [e.pk for e in elections]
+    aliases = dict(
+        RollEntry.objects.filter(election_id__in=ids, user_id=user.pk).values_list(
+            "election_id", "alias"
+        )
+    )
+    exclusions = dict(
+        RollExclusion.objects.filter(election_id__in=ids, user_id=user.pk).values_list(
+            "election_id", "code"
+        )
+    )
+    cast: dict[int, list[tuple[str, datetime, bool]]] = {}
+    rows = (
+        Ballot.objects.cast()
+        .filter(election_id__in=ids, roll_entry__user_id=user.pk)
+        .values_list("election_id", "tracker", "cast_at", "superseded")
+    )
+    for election_id, tracker, at, superseded in rows:
+        cast.setdefault(election_id, []).append((tracker, at, superseded))
     return [
-        MyElection(e, e.phase(now), voter_status(user, e, now), my_ballot(user, e))
-        for e in elections_public(municipality).select_related("municipality")
+        MyElection(
+            e,
+            e.phase(now),
+            _forecast(user, e)
+            if e.status == Status.DRAFT
+            else _standing(e, aliases.get(e.pk), exclusions.get(e.pk), now),
+            _my_ballot(cast.get(e.pk, [])),
+        )
+        for e in elections
     ]
 
 

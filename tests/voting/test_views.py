@@ -24,9 +24,15 @@ from tests.proposals.conftest import verified
 from tests.voting.conftest import Scenario, draft_election, key_upload, make_values
 from tests.voting.test_services import _randomness_of
 from voting import selectors, services, views
-from voting.election import TrusteeKey, generate_key, verify_record
+from voting.election import (
+    ElectionContext,
+    TrusteeKey,
+    encrypt_ballot,
+    generate_key,
+    verify_record,
+)
 from voting.election.rng import TestStream
-from voting.models import Ballot, Election, Question, Status, Trustee
+from voting.models import Ballot, Election, Question, RollEntry, Status, Trustee
 from voting.trustee import decrypt_tally
 
 pytestmark = pytest.mark.django_db
@@ -111,6 +117,54 @@ def test_election_list_query_count_does_not_grow(
     assert queries() == one
     page = text(client.get(BASE))
     assert page.count("data-election=") == 5
+
+
+def test_my_elections_query_count_does_not_grow(
+    town: Municipality, office: User, trustee_keys: list[TrusteeKey]
+) -> None:
+    """A voter on several rolls, with ballots in some: the same few queries for one election as
+    for five, and each election shows its own standing and tracker."""
+    voter = verified(town)
+    teen = verified(town, birth=timezone.localdate() - timedelta(days=365 * 16))
+    client = logged_in(voter, "en")
+
+    def queries(c: Client = client) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert c.get(f"{BASE}mine/").status_code == 200
+        return len(captured)
+
+    def election(i: int) -> Election:
+        keys = [generate_key(TestStream(f"mine-{i}-{k}")) for k in range(2)]
+        made = draft_election(town, office, _people(2), keys, title=f"選挙{i}")
+        services.election_freeze(actor=office, municipality=town, election_id=made.pk)
+        return made
+
+    first = election(0)
+    queries()  # warm the per-process municipality cache
+    one = queries()
+    trackers = []
+    for i in range(1, 5):
+        made = election(i)
+        if i % 2:
+            ballot = encrypt_ballot(
+                ElectionContext.from_record(Election.objects.get(pk=made.pk).header),
+                RollEntry.objects.get(election=made, user=voter).alias,
+                YES,
+            )
+            receipt = services.ballot_cast(
+                actor=voter, municipality=town, election_id=made.pk, ballot_json=ballot
+            )
+            trackers.append(receipt.tracker)
+    assert queries() == one
+    rows = selectors.my_elections(voter, town)
+    assert len(rows) == 5 and all(row.status.allowed for row in rows)
+    assert sorted(row.ballot.tracker for row in rows if row.ballot) == sorted(trackers)
+    assert first.pk in {row.election.pk for row in rows if row.ballot is None}
+    teen_rows = selectors.my_elections(teen, town)
+    assert {row.status.code for row in teen_rows} == {"under_age"}
+    assert [selectors.voter_status(teen, row.election) for row in teen_rows] == [
+        row.status for row in teen_rows
+    ]
 
 
 def test_office_list_query_count_does_not_grow(

@@ -4,10 +4,11 @@
 
 The answers are those of the django-ninja endpoint `proposals.api.signature_add`: 201
 `{signature_count, threshold, crossed_threshold}`, 409 `already_signed`, 403 with the
-eligibility code, 410 `collection_closed`, 404, 401 — the same allauth token lookup and the
-same service, through its group commit (`signature_add_many`, which gives each signer what
-`signature_add` would). Requests are batched by load, not by a timer: while the database
-threads are busy with earlier batches, new requests wait and go together in the next one.
+eligibility code, 410 `collection_closed`, 404, 401 — allauth's token check (answered for the
+whole batch by `identity.session_tokens.users_for_session_tokens`) and the same service, through
+its group commit (`signature_add_many`, which gives each signer what `signature_add` would).
+Requests are batched by load, not by a timer: while the database thread is busy with the
+previous batch, new requests wait and go together in the next one.
 `MEBUKU_SIGN_FAST_PATH=0` switches the path off. See docs/decisions.md, "A lean path for
 signing".
 """

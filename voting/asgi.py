@@ -5,16 +5,16 @@
 Everything else, and any request this path does not fully understand (a session cookie, a host
 outside ALLOWED_HOSTS, plain HTTP when HTTPS is required), goes to Django unchanged. The
 endpoint's behaviour is the django-ninja one in voting/api.py (documented in the OpenAPI
-schema): the same authentication (allauth's session-token lookup), the same service functions
-(`ballot_prepare`; `ballot_store_many`, which stores a verified batch together and gives each
-ballot what `ballot_store` would), the same verification batcher and the same JSON bodies and
-status codes. What it skips is the per-request framework work that dominated the cast's CPU
-(middleware chain, URL resolution, a thread created per request): the database steps run on a
-small fixed pool of threads, the proofs in the batcher's thread, the rest on the event loop.
-The ASGI plumbing shared with the signing path (which requests a route may take, replies,
-hand-off to Django, the database threads) is in config/lean_path.py.
-See docs/decisions.md, "A lean ASGI path for casting".
-"""
+schema): the same authentication (allauth's token check, through
+`identity.session_tokens.users_for_session_tokens` as on the signing path), the same service
+functions (`ballot_prepare`; `ballot_store_many`, which stores a verified batch together and
+gives each ballot what `ballot_store` would), the same verification batcher and the same JSON
+bodies and status codes. What it skips is the per-request framework work that dominated the
+cast's CPU (middleware chain, URL resolution, a thread created per request): the database steps
+run on a small fixed pool of threads, the proofs in the batcher's thread, the rest on the event
+loop. The ASGI plumbing shared with the signing path (which requests a route may take, replies,
+hand-off to Django, the database threads) is in config/lean_path.py. See docs/decisions.md, "A
+lean ASGI path for casting"."""
 
 from __future__ import annotations
 
@@ -71,20 +71,18 @@ def _prepare(
     token: str, slug: str, election_id: int, payload: Any, language: str, has_cookie: bool
 ) -> _Ready | Reply | Delegate:
     """Authenticate and run the cheap checks: (user, prepared ballot) or a reply."""
-    from allauth.headless.internal.sessionkit import authenticate_by_x_session_token
-
     from identity.selectors import municipality_cached
+    from identity.session_tokens import users_for_session_tokens
     from voting import services
     from voting.api import BallotIn
 
     try:
         with translation.override(language):
-            found = authenticate_by_x_session_token(token)
-            if found is None:
+            (user,) = users_for_session_tokens([token])  # as the signing path, batch of one
+            if user is None:
                 if has_cookie:
                     return Delegate()  # Django tries the session cookie (with CSRF)
                 return 401, {"code": "not_signed_in", "message": gettext("Please sign in first.")}
-            user = found[0]
             try:
                 ballot = BallotIn.model_validate(payload).dict()
             except ValidationError as invalid:

@@ -66,3 +66,11 @@ def test_production_sessions_come_from_redis_when_it_is_configured() -> None:
     without = _manage("shell", "--no-imports", "-c", code, env=PRODUCTION)
     assert with_redis.stdout.strip() == "django.contrib.sessions.backends.cached_db", with_redis
     assert without.stdout.strip() == "django.contrib.sessions.backends.db", without
+
+
+def test_production_caches_in_redis_with_one_client_per_pool() -> None:
+    env = {**PRODUCTION, "REDIS_URL": "redis://127.0.0.1:6379/15"}
+    code = "from django.conf import settings; print(settings.CACHES['default']['BACKEND'])"
+    result = _manage("shell", "--no-imports", "-c", code, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "config.redis_cache.RedisCache"

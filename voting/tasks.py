@@ -12,6 +12,14 @@ from identity.errors import Conflict
 from voting.models import Ballot, BallotKind, Election, Status
 
 
+@shared_task(ignore_result=True)
+def send_tracker_emails(ballot_ids: list[int]) -> int:
+    """Receipts of ballots stored together: one task each, so each is retried on its own."""
+    for ballot_id in ballot_ids:
+        send_tracker_email.delay(ballot_id)
+    return len(ballot_ids)
+
+
 @shared_task(
     ignore_result=True, autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5
 )

@@ -98,7 +98,7 @@ if REDIS_URL:
     }
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.redis_cache.RedisCache",  # one client per pool: see there
             "LOCATION": REDIS_URL,
         }
     }

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+from django.core import mail
 from django.db.models import Count
 
 from identity.errors import Conflict, DomainError
@@ -109,13 +110,16 @@ def _state(s: Scenario, voters: list[User], labels: dict[str, str]) -> list[Any]
 
 
 @pytest.mark.django_db
-def test_a_mixed_batch_gives_what_storing_one_by_one_gives(eight: Scenario) -> None:
+def test_a_mixed_batch_gives_what_storing_one_by_one_gives(
+    eight: Scenario, django_capture_on_commit_callbacks: Any
+) -> None:
     s = eight
     grouped_voters, single_voters = s.voters[:4], s.voters[4:]
     grouped, grouped_labels = _script(s, grouped_voters)
     single, single_labels = _script(s, single_voters)
 
-    results = services.ballot_store_many(grouped)
+    with django_capture_on_commit_callbacks(execute=True):
+        results = services.ballot_store_many(grouped)
     one_by_one: list[Any] = []
     for voter, prepared in single:
         try:
@@ -135,11 +139,14 @@ def test_a_mixed_batch_gives_what_storing_one_by_one_gives(eight: Scenario) -> N
     assert [_outcome(r) for r in one_by_one] == expected
     assert [_outcome(r) for r in results] == expected
     assert _state(s, grouped_voters, grouped_labels) == _state(s, single_voters, single_labels)
-    # Each accepted ballot has its own receipt, stored as returned.
+    # Each accepted ballot has its own receipt, stored as returned, and its own e-mail.
     receipts = [r for r in results if isinstance(r, services.CastReceipt)]
     for receipt in receipts:
         stored = Ballot.objects.get(pk=receipt.ballot_id)
         assert (stored.tracker, stored.cast_at) == (receipt.tracker, receipt.cast_at)
+    mailed = sorted(m.body for m in mail.outbox)
+    assert len(mailed) == len(receipts) == 5
+    assert all(sum(r.tracker in body for body in mailed) == 1 for r in receipts)
     # The first ballots of v1 and v3 shared one transaction (one clock reading); the later
     # ones were stored after it, so a voter's later ballot has the later cast_at.
     first_v1, first_v3, later_v1 = results[1], results[3], results[4]

@@ -235,10 +235,12 @@ def _lock_voter_then_election(roll_entry_id: int, election_id: int) -> tuple[Ele
     return found, timezone.now()
 
 
-def _send_receipt(ballot_id: int) -> None:
-    from voting.tasks import send_tracker_email
+def _send_receipts(ballot_ids: list[int]) -> None:
+    """One queued message for a stored group (the worker fans it out to one task per receipt):
+    publishing to the broker costs the web process per message."""
+    from voting.tasks import send_tracker_emails
 
-    send_tracker_email.delay(ballot_id)
+    send_tracker_emails.delay(ballot_ids)
 
 
 class _TrackerTaken(Exception):
@@ -313,7 +315,7 @@ def _store(*, actor: User, prepared: PreparedBallot) -> CastReceipt:
             "replaced": bool(replaced),
         },
     )
-    transaction.on_commit(partial(_send_receipt, ballot.pk))
+    transaction.on_commit(partial(_send_receipts, [ballot.pk]))
     return CastReceipt(ballot.pk, prepared.tracker, now, bool(replaced))
 
 
@@ -437,9 +439,10 @@ def _store_group(
                 },
             )
         )
-        transaction.on_commit(partial(_send_receipt, ballot_id))
         receipts[index] = CastReceipt(ballot_id, prepared.tracker, now, was_replaced)
     audit_record_many(audits)
+    if receipts:
+        transaction.on_commit(partial(_send_receipts, [r.ballot_id for r in receipts.values()]))
     return receipts, left_out
 
 

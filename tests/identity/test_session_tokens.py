@@ -125,3 +125,16 @@ def test_a_batch_costs_a_few_queries_whatever_its_size(engine: str) -> None:
     with CaptureQueriesContext(connection) as queries:
         assert users_for_session_tokens(tokens) == users
     assert len(queries) == (1 if "cached" in engine else 2)  # warm cache: users only
+
+
+def test_other_session_engines_go_through_allauth(settings: Any) -> None:
+    """A session engine that is not database-backed (here: the cache alone) is read through
+    allauth's own lookup, token by token, with the same answers."""
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    alice: User = UserFactory()
+    bob: User = UserFactory()
+    tokens = [session_token(alice), session_token(bob), "x" * 32]
+    bob.set_password("another long passphrase 2026")
+    bob.save()
+    assert not Session.objects.exists()  # nothing in the database: the cache holds them
+    assert users_for_session_tokens(tokens) == [alice, None, None]

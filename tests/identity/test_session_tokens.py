@@ -58,10 +58,21 @@ def _kinds() -> dict[str, tuple[str, User | None]]:
         {"_auth_user_id": str(bob.pk), "_auth_user_backend": "not.a.configured.Backend"}
     )
     other_backend.create()
+    carol: User = UserFactory()
+    allauth_login = import_module(settings.SESSION_ENGINE).SessionStore()  # as allauth's login
+    allauth_login.update(
+        {
+            "_auth_user_id": str(carol.pk),
+            "_auth_user_backend": "allauth.account.auth_backends.AuthenticationBackend",
+            "_auth_user_hash": carol.get_session_auth_hash(),
+        }
+    )
+    allauth_login.create()
     caches[settings.SESSION_CACHE_ALIAS].clear()  # read from the database (expiry is there)
     return {
         "alice": (session_token(alice), alice),
         "bob": (session_token(bob), bob),
+        "allauth backend": (str(allauth_login.session_key), carol),
         "inactive": (session_token(inactive), None),
         "deleted account": (gone_token, None),
         "expired": (expired_token, None),

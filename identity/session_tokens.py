@@ -100,9 +100,9 @@ def _load_sessions(tokens: Sequence[str]) -> dict[str, dict[str, Any]] | None:
     return found
 
 
-def _user_id(data: dict[str, Any]) -> Any:
-    """The account a session names, None if it names none, `_UNSURE` if the stock model backend
-    would not be the one to load it."""
+def _named(data: dict[str, Any]) -> tuple[Any, ModelBackend] | _Unsure | None:
+    """The account a session names and the backend that loads it; None if it names none,
+    `_UNSURE` if the stock model backend would not be the one to load it."""
     try:
         user_id = get_user_model()._meta.pk.to_python(data[SESSION_KEY])
         backend_path = data[BACKEND_SESSION_KEY]
@@ -112,9 +112,10 @@ def _user_id(data: dict[str, Any]) -> Any:
         return _UNSURE
     if backend_path not in settings.AUTHENTICATION_BACKENDS:
         return None
-    if type(load_backend(backend_path)).get_user is not ModelBackend.get_user:
+    backend = load_backend(backend_path)
+    if not isinstance(backend, ModelBackend) or type(backend).get_user is not ModelBackend.get_user:
         return _UNSURE
-    return user_id
+    return user_id, backend
 
 
 def users_for_session_tokens(tokens: Sequence[str]) -> list[User | None]:
@@ -123,28 +124,30 @@ def users_for_session_tokens(tokens: Sequence[str]) -> list[User | None]:
     sessions = _load_sessions(tokens)
     if sessions is None:
         return [_by_allauth(token) for token in tokens]
-    user_ids = {token: _user_id(data) for token, data in sessions.items()}
-    wanted = {pk for pk in user_ids.values() if pk is not None and pk is not _UNSURE}
+    named = {token: _named(data) for token, data in sessions.items()}
+    wanted = {found[0] for found in named.values() if isinstance(found, tuple)}
     users = {user.pk: user for user in get_user_model()._default_manager.filter(pk__in=wanted)}
-    return [_answer(token, sessions, user_ids, users) for token in tokens]
+    return [_answer(token, sessions, named, users) for token in tokens]
 
 
 def _answer(
-    token: str, sessions: dict[str, dict[str, Any]], user_ids: dict[str, Any], users: dict[Any, Any]
+    token: str,
+    sessions: dict[str, dict[str, Any]],
+    named: dict[str, tuple[Any, ModelBackend] | _Unsure | None],
+    users: dict[Any, Any],
 ) -> User | None:
-    if token not in sessions:
+    found = named.get(token)
+    if found is None:  # no live session, or one naming nobody
         return None
-    user_id = user_ids[token]
-    if user_id is _UNSURE:
+    if isinstance(found, _Unsure):
         return _by_allauth(token)
-    user = users.get(user_id) if user_id is not None else None
-    if user is None:
+    user_id, backend = found
+    user = users.get(user_id)
+    if user is None or not backend.user_can_authenticate(user):
         return None
-    data = sessions[token]
-    backend = load_backend(data[BACKEND_SESSION_KEY])
-    if not isinstance(backend, ModelBackend) or not backend.user_can_authenticate(user):
-        return None
-    if constant_time_compare(data.get(HASH_SESSION_KEY) or "", user.get_session_auth_hash()):
+    if constant_time_compare(
+        sessions[token].get(HASH_SESSION_KEY) or "", user.get_session_auth_hash()
+    ):
         return user
     return _by_allauth(token)  # a stale or fallback-key hash: Django flushes or re-keys it
 

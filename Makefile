@@ -4,18 +4,28 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# uv: the project venv, never a downloaded Python (this machine reaches no download hosts).
+UV := UV_PROJECT_ENVIRONMENT=$(VENV) UV_PYTHON_DOWNLOADS=never $(BIN)/uv
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install lint typecheck messages clean
+.PHONY: run test install lock lint typecheck messages clean
 
-$(STAMP): pyproject.toml package.json
-	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+# Installs come from uv.lock (hashes for every file); `--locked` refuses to run when pyproject.toml
+# and the lock disagree. uv itself is bootstrapped from requirements-bootstrap.txt (hashed) and is
+# pinned in the lock too, so `uv sync` keeps it. `make lock` upgrades on purpose.
+$(STAMP): pyproject.toml uv.lock requirements-bootstrap.txt package.json package-lock.json
+	test -x $(BIN)/uv || { $(PYTHON) -m venv $(VENV) && \
+	  $(BIN)/pip install --quiet --no-deps --require-hashes -r requirements-bootstrap.txt; }
+	$(UV) sync --locked --extra dev --quiet
 	if command -v npm >/dev/null; then npm ci --no-audit --no-fund --silent; fi
 	if command -v npm >/dev/null; then npm ci --prefix tests/oidc --no-audit --no-fund --silent; fi
 	touch $(STAMP)
+
+lock: $(STAMP)
+	$(UV) lock --upgrade
+	$(UV) pip compile --quiet --generate-hashes --no-header - -o requirements-bootstrap.txt \
+	  <<< "uv==$$($(UV) --version | cut -d' ' -f2)"
 
 install: $(STAMP)
 

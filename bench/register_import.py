@@ -37,7 +37,6 @@ import django  # noqa: E402
 
 django.setup()
 
-from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
@@ -46,6 +45,7 @@ from identity.keys import PersonFacts, identity_hash, person_hash  # noqa: E402
 from identity.models import Municipality, Role, User, Verification, VerificationMethod  # noqa: E402
 from identity.register import ParsedRegister, parse_register  # noqa: E402
 from identity.services import register as register_service  # noqa: E402
+from identity.totp import totp_activate  # noqa: E402
 
 T = TypeVar("T")
 SURNAMES = [
@@ -169,7 +169,7 @@ def setup(label: str) -> tuple[Municipality, User]:
         actor=None, municipality=municipality, email=user.email, role=Role.ADMINISTRATOR
     )
     with transaction.atomic():
-        TOTP.activate(user, generate_totp_secret())
+        totp_activate(user)
     return municipality, User.objects.get(pk=user.pk)
 
 

@@ -6,7 +6,6 @@ from datetime import date, timedelta
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
-from allauth.mfa.totp.internal.auth import TOTP
 from django.db import transaction
 from django.utils import timezone
 
@@ -26,6 +25,7 @@ from identity.models import (
     Verification,
     VerificationMethod,
 )
+from identity.totp import totp_activate
 
 DEMO_PASSWORD = "mebuku-demo-2026"  # noqa: S105  (public, documented demo password)
 # Public, documented TOTP secret of the demo staff accounts (`manage.py demo_totp` prints the code),
@@ -86,7 +86,7 @@ def _account(email: str, display_name: str, *, superuser: bool = False) -> User:
 def _demo_totp(user: User) -> None:
     if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
         with transaction.atomic():
-            TOTP.activate(user, DEMO_TOTP_SECRET)
+            totp_activate(user, DEMO_TOTP_SECRET)
 
 
 def _municipality(spec: dict[str, str]) -> Municipality:

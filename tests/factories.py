@@ -5,13 +5,13 @@ from typing import Any
 
 import factory
 from allauth.account.models import EmailAddress
-from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.db import transaction
 
 from identity import services
 from identity.models import Municipality, RoleAssignment, User
+from identity.totp import totp_activate
 
 PASSWORD = "correct-horse-battery"
 
@@ -52,10 +52,8 @@ def grant(user: User, municipality: Municipality, role: str) -> RoleAssignment:
 
 def enable_totp(user: User) -> str:
     """Give `user` a TOTP authenticator (as allauth's activation would) and return its secret."""
-    secret = generate_totp_secret()
     with transaction.atomic():
-        TOTP.activate(user, secret)
-    return secret
+        return totp_activate(user)
 
 
 def staff(municipality: Municipality, role: str, *, mfa: bool = True, **kwargs: Any) -> User:

@@ -1,17 +1,14 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import pytest
-from allauth.mfa.models import Authenticator
-from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
-from allauth.mfa.utils import decrypt
 from django.test import Client
 from openapi_spec_validator import validate
 
 from identity.models import AuditEntry, Municipality, Role, RoleAssignment, User
+from identity.totp import totp_code, totp_secret_of
 from tests.factories import PASSWORD, UserFactory, staff
 
 pytestmark = pytest.mark.django_db
@@ -68,9 +65,7 @@ def test_me_with_browser_session(maebashi: Municipality, admin: User) -> None:
 
 
 def _totp_code(user: User) -> str:
-    authenticator = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)
-    secret = decrypt(authenticator.data["secret"])
-    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+    return totp_code(totp_secret_of(user))
 
 
 def _app_token(client: Client, email: str) -> str:

@@ -336,14 +336,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--port", type=int, default=8766)
     parser.add_argument("--quick", action="store_true", help="600 voters, 5 s: a smoke run")
-    parser.add_argument(
-        "--django-path",
-        action="store_true",
-        help="switch off the lean ASGI path (MEBUKU_CAST_FAST_PATH=0): casts go through ninja",
-    )
     args = parser.parse_args(argv)
-    if args.django_path:
-        SERVER_ENV["MEBUKU_CAST_FAST_PATH"] = "0"
     if args.quick:
         args.voters, args.duration = 600, 5.0
     voters = args.voters + WARMUP
@@ -371,7 +364,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(
             f"\ncasting: {args.voters} voters, {args.concurrency} clients, {args.workers} uvicorn "
             f"workers, up to {args.duration:.0f} s (one yes/no ballot each, pre-encrypted), "
-            + ("through django-ninja" if args.django_path else "lean ASGI path")
+            "through Django (async django-ninja endpoint, micro-batched services)"
         )
         with CpuMeter(server.proc.pid, DB_NAME) as cpu:
             result = asyncio.run(

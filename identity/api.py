@@ -5,30 +5,20 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from allauth.headless.contrib.ninja.security import XSessionTokenAuth
 from allauth.mfa.utils import is_mfa_enabled
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
-from ninja.security import django_auth
 from pydantic import field_validator
 
 from identity import permissions, selectors, services
+from identity.api_auth import AUTH
 from identity.eligibility import EligibilityRule, eligibility
 from identity.errors import PermissionDenied
 from identity.models import Municipality, Role, RoleAssignment, User, VerificationMethod
 from identity.views.verification import StatusName, verification_status
 
-
-class SessionTokenAuth(XSessionTokenAuth):
-    """allauth's headless session token; it declares no header name, which OpenAPI requires."""
-
-    openapi_in = "header"
-    openapi_name = "X-Session-Token"
-
-
 router = Router(tags=["identity"])
-AUTH = [SessionTokenAuth(), django_auth]
 
 
 class ErrorOut(Schema):

@@ -19,6 +19,13 @@ class DomainError(Exception):
             self.code = code
 
 
+class NotSignedIn(DomainError):
+    """No account: no session, or a session token that names nobody (any more)."""
+
+    status = 401
+    code = "not_signed_in"
+
+
 class PermissionDenied(DomainError):
     status = 403
     code = "forbidden"

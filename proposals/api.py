@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema, Status
 
 from identity.api import AUTH, ErrorOut, auth_user, municipality_or_404, optional_user
+from identity.api_auth import AUTH_BATCHED
 from identity.errors import NotFound
 from proposals import selectors, services
 from proposals.models import Decision, Proposal, ProposalType
@@ -272,16 +273,18 @@ def proposal_open(request: HttpRequest, slug: str, proposal_id: int) -> Proposal
         409: ErrorOut,
         410: ErrorOut,
     },
-    auth=AUTH,
+    auth=AUTH_BATCHED,
     summary="Sign a proposal",
     description=(
         "201 when counted; 409 `already_signed`; 403 with the eligibility reason code "
         "(`not_verified`, `under_age`, `not_resident`, …); 410 `collection_closed`."
     ),
 )
-def signature_add(request: HttpRequest, slug: str, proposal_id: int) -> Status[SignatureOut]:
-    result = services.signature_add(
-        actor=auth_user(request), municipality=municipality_or_404(slug), proposal_id=proposal_id
+async def signature_add(request: HttpRequest, slug: str, proposal_id: int) -> Status[SignatureOut]:
+    result = await services.signature_add_batched(
+        actor=request.auth,  # type: ignore[attr-defined]
+        municipality_slug=slug,
+        proposal_id=proposal_id,
     )
     return Status(
         201,

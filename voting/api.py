@@ -1,8 +1,8 @@
 """Elections in the JSON API: the public record (elections, bulletin board, audited ballots,
 results, record.json), the voter's eligibility and ballot context, casting and auditing.
 
-Casting is asynchronous: the proofs of ballots arriving together are verified in one batch
-(voting/services/batching.py), and the database work runs in two short synchronous steps.
+Casting is asynchronous: ballots in flight together share each step of the cast (checks, proof
+verification, storing), see voting/services/casting.py.
 """
 
 from __future__ import annotations
@@ -10,16 +10,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from asgiref.sync import sync_to_async
-from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 
 from identity.api import AUTH, ErrorOut, auth_user, municipality_or_404
-from identity.models import User
+from identity.api_auth import AUTH_BATCHED
 from voting import exports, selectors, services
 from voting.models import Election
-from voting.services.batching import batcher
 
 router = Router(tags=["elections"])
 
@@ -251,7 +248,7 @@ def ballot_context(request: HttpRequest, slug: str, election_id: int) -> dict[st
         409: ErrorOut,
         422: RejectedOut,
     },
-    auth=AUTH,
+    auth=AUTH_BATCHED,
     summary="Cast an encrypted ballot",
     description=(
         "The body is the ballot election.mjs encrypted in the browser. 201 with the tracker; "
@@ -264,13 +261,13 @@ def ballot_context(request: HttpRequest, slug: str, election_id: int) -> dict[st
 async def ballot_cast(
     request: HttpRequest, slug: str, election_id: int, payload: BallotIn
 ) -> Status[Any]:
-    user = auth_user(request)
-    ballot = payload.dict()
     try:
-        prepared = await sync_to_async(_prepare)(user, slug, election_id, ballot)
-        failures = await batcher().verify(prepared.ctx, prepared.content)
-        if failures:
-            raise services.BallotRejected(failures)
+        receipt = await services.ballot_cast_batched(
+            actor=request.auth,  # type: ignore[attr-defined]
+            municipality_slug=slug,
+            election_id=election_id,
+            ballot_json=payload.dict(),
+        )
     except services.BallotRejected as rejected:
         return Status(
             422,
@@ -278,7 +275,6 @@ async def ballot_cast(
                 code=rejected.code, message=str(rejected.message), failures=rejected.failures
             ),
         )
-    receipt = await sync_to_async(services.ballot_store)(actor=user, prepared=prepared)
     return Status(
         201,
         CastOut(
@@ -287,27 +283,6 @@ async def ballot_cast(
             replaced_previous=receipt.replaced_previous,
         ),
     )
-
-
-def _release_connection() -> None:
-    """Give the database connection back to the pool while the proofs are being verified, so
-    the pool bounds concurrent queries, not concurrent casts (outside tests' transactions)."""
-    if not connection.in_atomic_block:
-        connection.close()
-
-
-def _prepare(
-    user: User, slug: str, election_id: int, ballot: dict[str, Any]
-) -> services.PreparedBallot:
-    try:
-        return services.ballot_prepare(
-            actor=user,
-            municipality=municipality_or_404(slug),
-            election_id=election_id,
-            ballot_json=ballot,
-        )
-    finally:
-        _release_connection()
 
 
 @router.post(

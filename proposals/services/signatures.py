@@ -12,16 +12,27 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from identity.audit import AuditItem, audit_record, audit_record_many
+from identity.batching import MicroBatcher
 from identity.eligibility import (
     Eligibility,
     eligibility,
     eligibility_many,
     eligibility_of_person,
 )
-from identity.errors import Conflict, DomainError, Gone, InvalidInput, NotFound, PermissionDenied
+from identity.errors import (
+    Conflict,
+    DomainError,
+    Gone,
+    InvalidInput,
+    NotFound,
+    NotSignedIn,
+    PermissionDenied,
+)
 from identity.keys import PersonFacts
 from identity.models import Municipality, User
 from identity.permissions import require
+from identity.selectors import municipality_cached
+from identity.session_tokens import SessionToken, resolve_actors
 from proposals import permissions
 from proposals.events import publish_signature_count
 from proposals.models import (
@@ -120,8 +131,9 @@ def _proposal_for_online_signing(
 
 
 @transaction.atomic(durable=True)
-def signature_add(*, actor: User, municipality: Municipality, proposal_id: int) -> SignatureResult:
-    """A resident signs online. Judged by the shared eligibility rule at this very moment."""
+def _sign_alone(*, actor: User, municipality: Municipality, proposal_id: int) -> SignatureResult:
+    """One signature in a transaction of its own: for the requests a group commit leaves out (the
+    same person twice, already signed, or a batch that a concurrent signature rolled back)."""
     now = timezone.now()
     proposal = _proposal_for_online_signing(municipality, proposal_id, now)
     decision = eligibility(actor, municipality, now, permissions.signer_rule(proposal.type))
@@ -137,12 +149,12 @@ def signature_add(*, actor: User, municipality: Municipality, proposal_id: int) 
         verification_id=decision.verification_id,
         signed_at=now,
     )
-    # No savepoint around the insert (saves two round trips on the hot path): a second signature
-    # fails on the unique constraint and we leave at once, so the whole transaction rolls back.
+    # No savepoint around the insert: a second signature fails on the unique constraint and we
+    # leave at once, so the whole transaction rolls back.
     try:
         signature.save(force_insert=True)
     except IntegrityError:
-        raise Conflict(_("You have already signed this proposal."), code="already_signed") from None
+        raise _already_signed() from None
     audit_record(
         actor=actor,
         municipality=municipality,
@@ -154,6 +166,21 @@ def signature_add(*, actor: User, municipality: Municipality, proposal_id: int) 
     crossed = count == proposal.threshold and _record_crossing(proposal, now)
     transaction.on_commit(partial(publish_signature_count, proposal.pk))
     return SignatureResult(signature, count, crossed, proposal.threshold)
+
+
+def _already_signed() -> Conflict:
+    return Conflict(_("You have already signed this proposal."), code="already_signed")
+
+
+def signature_add(*, actor: User, municipality: Municipality, proposal_id: int) -> SignatureResult:
+    """A resident signs online, judged by the shared eligibility rule at this very moment: the
+    group commit of one (`signature_add_many`), so one request and many take one code path."""
+    (outcome,) = signature_add_many(
+        requests=[SignRequest(actor, proposal_id)], municipality=municipality
+    )
+    if isinstance(outcome, BaseException):
+        raise outcome
+    return outcome
 
 
 def _bump_many(deltas: dict[int, int]) -> dict[int, int]:
@@ -178,17 +205,26 @@ def _bump_many(deltas: dict[int, int]) -> dict[int, int]:
 
 @dataclass(frozen=True)
 class SignRequest:
-    """One resident asking to sign one proposal online (an item of a group commit)."""
+    """One resident asking to sign one proposal online (an item of a group commit). The actor
+    may still be an unchecked session token: the batch checks all its tokens together."""
 
+    actor: User | SessionToken
+    proposal_id: int
+
+
+@dataclass(frozen=True)
+class _Signer:
     actor: User
     proposal_id: int
 
 
-_Outcome = SignatureResult | DomainError
+# A request's answer: its result, the domain error to answer, or (rarely) the exception that
+# failed it alone, e.g. a lost database connection while it was signed alone.
+_Outcome = SignatureResult | DomainError | Exception
 
 
 def _add_batch(
-    requests: Sequence[SignRequest], municipality: Municipality
+    requests: Sequence[_Signer], municipality: Municipality
 ) -> tuple[list[_Outcome | None], list[int]]:
     """One transaction for the batch: (outcome per request, or None when it must be signed
     alone; the indexes to sign alone, in arrival order)."""
@@ -313,22 +349,64 @@ def signature_add_many(
     each kind of proposal judging its signers with one eligibility query, one bulk insert, one
     audit insert, the counters bumped together and each crossing decided inside); duplicates (the
     same person twice for a proposal, or already signed) are then signed one by one through
-    `signature_add`, after the batch, in arrival order."""
+    `_sign_alone`, after the batch, in arrival order. A token that names nobody is answered
+    `not_signed_in`."""
     if not requests:
         return []
-    try:
-        outcomes, alone = _add_batch(requests, municipality)
-    except IntegrityError:
-        outcomes, alone = [None] * len(requests), list(range(len(requests)))
-    for index in alone:
-        request = requests[index]
+    outcomes: list[_Outcome | None] = [None] * len(requests)
+    signers: list[_Signer] = []
+    positions: list[int] = []
+    for index, (request, user) in enumerate(
+        zip(requests, resolve_actors([r.actor for r in requests]), strict=True)
+    ):
+        if user is None:
+            outcomes[index] = NotSignedIn(_("Please sign in first."))
+        else:
+            signers.append(_Signer(user, request.proposal_id))
+            positions.append(index)
+    if signers:
         try:
-            outcomes[index] = signature_add(
-                actor=request.actor, municipality=municipality, proposal_id=request.proposal_id
-            )
-        except DomainError as refused:
-            outcomes[index] = refused
+            batch, alone = _add_batch(signers, municipality)
+        except IntegrityError:
+            batch, alone = [None] * len(signers), list(range(len(signers)))
+        for index in alone:
+            signer = signers[index]
+            try:
+                batch[index] = _sign_alone(
+                    actor=signer.actor, municipality=municipality, proposal_id=signer.proposal_id
+                )
+            except Exception as failed:  # this request's answer alone; the others stand
+                batch[index] = failed
+        for position, outcome in zip(positions, batch, strict=True):
+            outcomes[position] = outcome
     return [outcome for outcome in outcomes if outcome is not None]
+
+
+@dataclass(frozen=True)
+class _Queued:
+    municipality_slug: str
+    request: SignRequest
+
+
+def _sign_queued(queued: list[_Queued]) -> list[_Outcome]:
+    """A micro-batch of signing requests (all for one municipality: the batcher's key)."""
+    municipality = municipality_cached("slug", queued[0].municipality_slug)
+    if municipality is None:
+        return [NotFound(_("Not found.")) for _queued in queued]
+    return signature_add_many(requests=[q.request for q in queued], municipality=municipality)
+
+
+_signing: MicroBatcher[_Queued, SignatureResult] = MicroBatcher(
+    _sign_queued, key=lambda queued: queued.municipality_slug
+)
+
+
+async def signature_add_batched(
+    *, actor: User | SessionToken, municipality_slug: str, proposal_id: int
+) -> SignatureResult:
+    """`signature_add` for async callers: requests in flight together are signed in one group
+    commit (identity/batching.py); each gets its own result or raises its own error."""
+    return await _signing.submit(_Queued(municipality_slug, SignRequest(actor, proposal_id)))
 
 
 @transaction.atomic(durable=True)

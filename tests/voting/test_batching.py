@@ -1,6 +1,7 @@
-"""The verification batcher gives verify_ballot's verdicts, batched or alone: the same ballots
-accepted, the same ones refused, for the same failing check (its detail may be worded after the
-equation the batched check reached first)."""
+"""Verification through the cast path's batcher (voting/services/casting.py) gives
+verify_ballot's verdicts, batched or alone: the same ballots accepted, the same ones refused, for
+the same failing check (its detail may be worded after the equation the batched check reached
+first)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import asyncio
 import copy
 from typing import Any
 
+from identity.batching import MicroBatcher
 from voting.election import (
     ElectionContext,
     election_header,
@@ -16,7 +18,7 @@ from voting.election import (
     verify_ballot,
 )
 from voting.election.rng import TestStream
-from voting.services.batching import VerificationBatcher
+from voting.services.casting import _verify_many, _verifying
 
 QUESTIONS = [
     {
@@ -62,9 +64,17 @@ def test_batched_verdicts_equal_single_ones() -> None:
     ballots.append({"alias": "x", "answers": "nonsense"})
 
     async def run(target: int) -> list[list[str]]:
-        batcher = VerificationBatcher(target=target, max_wait=0.01)
-        verdicts = await asyncio.gather(*(batcher.verify(ctx, b) for b in ballots))
-        assert batcher.ballots == len(ballots)
+        batcher = MicroBatcher(
+            _verify_many,
+            key=lambda item: item[0],
+            target=target,
+            max_wait=0.01,
+            max_batch=target,
+            executor=_verifying.executor,  # the cast path's verification thread
+        )
+        verdicts = await asyncio.gather(*(batcher.submit((ctx, b)) for b in ballots))
+        assert batcher.items == len(ballots)
+        assert batcher.batches == -(-len(ballots) // target)  # batches of `target`
         return list(verdicts)
 
     expected = [verify_ballot(ctx, b) for b in ballots]

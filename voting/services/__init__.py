@@ -50,9 +50,9 @@ trustees_of, trustee_of, voter_status (VoterStatus: allowed, code, message, alia
 can_cast_now), my_ballot, my_elections, ballot_context (what election.mjs needs), bulletin_board
 (BoardPage), board_rows, audited_ballots, results_of (Results with turnout, None until
 published), record_of, roll_report (office only), trustee_tally_request (tally.json). Files:
-voting.exports (results_csv, board_csv, record_json views). Casts with a session token go
-through the lean ASGI path in voting/asgi.py, which calls ballot_prepare and
-ballot_store_many (group commit of a verification batch).
+voting.exports (results_csv, board_csv, record_json views). The API's async cast endpoint
+calls ballot_cast_batched (voting/services/casting.py): the same three steps, each shared by the
+ballots in flight together (ballot_store_many is the group commit).
 """
 
 from voting.services.ballots import (
@@ -67,6 +67,7 @@ from voting.services.ballots import (
     ballot_store_many,
     check_proofs,
 )
+from voting.services.casting import ballot_cast_batched
 from voting.services.counting import (
     decryption_upload,
     election_close,
@@ -100,6 +101,7 @@ __all__ = [
     "QuestionValues",
     "ballot_audit",
     "ballot_cast",
+    "ballot_cast_batched",
     "ballot_prepare",
     "ballot_store",
     "ballot_store_many",

@@ -319,13 +319,21 @@ def _store(*, actor: User, prepared: PreparedBallot) -> CastReceipt:
     return CastReceipt(ballot.pk, prepared.tracker, now, bool(replaced))
 
 
-def ballot_store(*, actor: User, prepared: PreparedBallot) -> CastReceipt:
-    """Record a ballot whose proofs were verified (one short transaction). Re-voting supersedes
-    the previous ballot; a tracker that was audited or cast already is refused (409)."""
+def _store_alone(*, actor: User, prepared: PreparedBallot) -> CastReceipt:
     try:
         return _store(actor=actor, prepared=prepared)
     except _TrackerTaken:
         raise _tracker_conflict(prepared.tracker, auditing=False) from None
+
+
+def ballot_store(*, actor: User, prepared: PreparedBallot) -> CastReceipt:
+    """Record a ballot whose proofs were verified (one short transaction). Re-voting supersedes
+    the previous ballot; a tracker that was audited or cast already is refused (409). The group
+    commit of one (`ballot_store_many`), so one ballot and many take one code path."""
+    (outcome,) = ballot_store_many([(actor, prepared)])
+    if isinstance(outcome, BaseException):
+        raise outcome
+    return outcome
 
 
 class _GroupRefused(Exception):
@@ -448,14 +456,14 @@ def _store_group(
 
 def ballot_store_many(
     casts: Sequence[tuple[User, PreparedBallot]],
-) -> list[CastReceipt | DomainError]:
+) -> list[CastReceipt | DomainError | Exception]:
     """`ballot_store` for many verified ballots (e.g. one verification batch): for each, its
     receipt or the refusal ballot_store would raise. On PostgreSQL the first cast of each voter
     shares one transaction with the others of its election (group commit); a voter's later
     casts in the list, a tracker taken already, and every cast elsewhere are stored one by one
-    with `ballot_store` afterwards, in list order, so each voter's later ballot supersedes the
+    alone afterwards, in list order, so each voter's later ballot supersedes the
     earlier one as if all had been sent one after the other."""
-    results: list[CastReceipt | DomainError | None] = [None] * len(casts)
+    results: list[CastReceipt | DomainError | Exception | None] = [None] * len(casts)
     alone: list[int] = []
     if connection.vendor == "postgresql" and len(casts) > 1:
         groups, alone = _group_plan(casts)
@@ -481,9 +489,9 @@ def ballot_store_many(
     for i in alone:
         actor, prepared = casts[i]
         try:
-            results[i] = ballot_store(actor=actor, prepared=prepared)
-        except DomainError as refused:
-            results[i] = refused
+            results[i] = _store_alone(actor=actor, prepared=prepared)
+        except Exception as failed:  # this ballot's answer alone; the others stand
+            results[i] = failed
     assert all(result is not None for result in results)
     return [result for result in results if result is not None]
 

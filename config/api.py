@@ -68,3 +68,8 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         exc.status_code, "error"
     )
     return _error(request, exc.status_code, code, str(exc))
+
+
+def not_found(request: HttpRequest, rest: str) -> HttpResponse:
+    """A path under /api/v1/ that names no endpoint: the API's JSON 404, not Django's page."""
+    return _error(request, 404, "not_found", _("Not found."))

@@ -6,9 +6,9 @@ these patterns and every `reverse()` work unchanged in both modes.
 """
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
-from config.api import api
+from config.api import api, not_found
 
 urlpatterns = [
     path("", include("identity.urls")),
@@ -19,5 +19,6 @@ urlpatterns = [
     path("_allauth/", include("allauth.headless.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
+    re_path(r"^api/v1/(?P<rest>.*)$", not_found),
     path("django-admin/", admin.site.urls),
 ]

@@ -14,6 +14,7 @@ from tests.proposals.conftest import citizen_type, collecting, verified
 
 pytestmark = pytest.mark.django_db
 
+
 @pytest.fixture
 def proposal_url(town: Municipality) -> str:
     proposal = collecting(town, citizen_type(town), verified(town))

@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 
 from identity.models import User
+from tests.factories import session_token
 from tests.voting.conftest import Scenario
 from tests.voting.test_services import NO, YES, _randomness_of
 from voting.election import encrypt_ballot, verify_record
@@ -183,5 +184,20 @@ def test_cast_query_count(scenario: Scenario, django_assert_num_queries: Any) ->
     client = _client(s.voters[0])
     # 9 statements plus the test transaction's savepoint pair around the durable atomic.
     with django_assert_num_queries(11):
+        response = _post(client, f"{_base(s)}/ballots", ballot)
+    assert response.status_code == 201
+
+
+def test_cast_with_a_session_token_query_count(
+    scenario: Scenario, django_assert_num_queries: Any
+) -> None:
+    """An app's cast (micro-batched steps of one): the token's session and user; the roll entry
+    joined to its election; then the store as above."""
+    s = scenario
+    s.cast(s.voters[1], YES)
+    ballot = s.ballot(s.voters[0], YES)
+    client = Client(HTTP_ACCEPT_LANGUAGE="en", HTTP_X_SESSION_TOKEN=session_token(s.voters[0]))
+    client.get("/api/v1/municipalities/maebashi")  # the municipality is cached per process
+    with django_assert_num_queries(10):
         response = _post(client, f"{_base(s)}/ballots", ballot)
     assert response.status_code == 201

@@ -231,3 +231,32 @@ def test_batches_racing_the_close_are_all_counted_or_refused(eight: Scenario) ->
     assert sorted(b.tracker for b in stored) == sorted(r.tracker for r in accepted)
     voters_who_voted = stored.values("roll_entry").distinct().count()
     assert election.tally.ballots_counted == voters_who_voted
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("voters", [2, 8])
+def test_the_group_commit_is_flat_in_batch_size(eight: Scenario, voters: int) -> None:
+    """SAVEPOINT, roll entries locked in id order, the election share-locked with the clock,
+    trackers taken?, supersede, insert, audit entries, RELEASE: the same for 2 ballots as for 8."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    s = eight
+    casts = [(v, _prepare(s, v, s.ballot(v, YES))) for v in s.voters[:voters]]
+    with CaptureQueriesContext(connection) as captured:
+        results = services.ballot_store_many(casts)
+    assert all(isinstance(r, services.CastReceipt) for r in results)
+    assert len(captured) == 8
+
+
+@pytest.mark.django_db
+def test_a_ballot_alone_is_the_group_commit_of_one(
+    eight: Scenario, django_assert_num_queries: Any
+) -> None:
+    """SAVEPOINT, roll entry lock, election share lock with the clock, supersede, insert, audit
+    entry, RELEASE."""
+    s = eight
+    voter = s.voters[0]
+    prepared = _prepare(s, voter, s.ballot(voter, YES))
+    with django_assert_num_queries(7):
+        services.ballot_store(actor=voter, prepared=prepared)

@@ -8,9 +8,13 @@ The same rules on every endpoint, sync or async:
   only applies to a signed-in browser: it guards a session, and an anonymous POST has none);
 - a signed-in browser without a valid CSRF token is 403.
 
-The micro-batched endpoints (signing, casting) use `AUTH_BATCHED`: the token is not looked up
-on the event loop but handed to the service as a `SessionToken`, which checks the tokens of the
-whole batch in its one trip to the database thread (identity.session_tokens.resolve_actors).
+The micro-batched endpoints (signing, casting) use `AUTH_BATCHED`: neither the token nor the
+cookie's session is looked up before the batch; each is handed to the service as a
+`SessionToken` (a session key), and the batch resolves all of them in its one trip to the
+database thread (identity.session_tokens.resolve_actors). So such a request touches no database
+connection of its own while it waits for its batch: a request holding a pooled connection while
+it waits on a batch that needs one could starve the pool (every connection held by waiters, the
+batch waiting for one). The CSRF check reads only the CSRF cookie and the request.
 """
 
 from __future__ import annotations
@@ -91,16 +95,16 @@ class SessionCookieAuth(_CookieAuth):
         return request.user
 
 
-class AsyncSessionCookieAuth(_CookieAuth):
+class BatchedSessionCookieAuth(_CookieAuth):
+    """The cookie's session key, handed on unchecked after the CSRF check."""
+
     async def __call__(self, request: HttpRequest) -> Any:
-        if settings.SESSION_COOKIE_NAME not in request.COOKIES:
-            return None  # no thread hop for a request that cannot be signed in
-        user = await request.auser()
-        if not user.is_authenticated:
+        key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+        if not key:
             return None
         self._csrf(request)
-        return user
+        return SessionToken(key)
 
 
 AUTH = [SessionTokenAuth(), SessionCookieAuth()]
-AUTH_BATCHED = [BatchedSessionTokenAuth(), AsyncSessionCookieAuth()]
+AUTH_BATCHED = [BatchedSessionTokenAuth(), BatchedSessionCookieAuth()]

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from time import monotonic
 
+from django.db import close_old_connections, connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -34,6 +35,11 @@ def municipality_cached(field: str, value: str) -> Municipality | None:
     if hit is not None and now - hit[0] < _TTL_SECONDS:
         return hit[1]
     found = Municipality.objects.filter(is_active=True, **{field: value}).first()
+    # Middleware asks before any view runs: give the connection back now (to the pool, in
+    # production) rather than pin it for the rest of the request, which may wait on a batch of
+    # other requests that needs one (identity/batching.py). Inside a transaction, nothing to do.
+    if not connection.in_atomic_block:
+        close_old_connections()
     # Cache a slug only when found, so a new municipality is served at once under /m/<slug>/. A
     # host that is no municipality's (the main site, the API host) is asked about on every request,
     # so its miss is cached too; a municipality given a new host is served on it within the TTL.

@@ -66,8 +66,10 @@ def users_for_session_tokens(tokens: Sequence[str]) -> list[User | None]:
 
 @dataclass(frozen=True)
 class SessionToken:
-    """A request's `X-Session-Token`, not yet checked: the micro-batched endpoints check the
-    tokens of a whole batch in its one trip to the database thread (`resolve_actors`)."""
+    """A request's session key (its `X-Session-Token`, or a browser's session cookie), not yet
+    checked: the micro-batched endpoints check the keys of a whole batch in its one trip to the
+    database thread (`resolve_actors`). A token and a cookie name the same kind of session, and
+    Django's `get_user` judges both alike."""
 
     token: str
 

@@ -49,6 +49,9 @@ async def asgi_call(
         if not message.get("more_body"):
             break
     raw = b"".join(parts)
+    # Let the application finish as a server would (request_finished gives the request's
+    # database connection back); a dropped communicator would cancel it instead.
+    await communicator.wait(timeout=30)
     names = {k.decode().lower(): v.decode() for k, v in start["headers"]}
     is_json = names.get("content-type", "").startswith("application/json")
     return Reply(start["status"], names, json.loads(raw) if is_json and raw else raw)

@@ -183,3 +183,55 @@ def test_requests_in_flight_together_share_batches(town: Municipality) -> None:
     replies = asyncio.run(together())
     assert sorted(r.body["signature_count"] for r in replies) == list(range(1, 9))
     assert _signing.batches - batches < len(tokens)
+
+
+@pytest.fixture
+def small_pool() -> Any:
+    """The production pool (psycopg's, through Django), only two connections and a short wait."""
+    from django.db import connection, connections
+
+    options = connections.settings["default"].setdefault("OPTIONS", {})
+    connection.close()
+    options["pool"] = {"min_size": 0, "max_size": 2, "timeout": 3}
+    yield
+    connection.close()
+    connection.close_pool()
+    del options["pool"]
+
+
+@pytest.mark.postgres
+def test_waiting_requests_never_starve_their_batch_of_a_connection(
+    town: Municipality, small_pool: None
+) -> None:
+    """A request that waits for its batch holds no connection of its own (the session is looked
+    up in the batch, the municipality cache gives its connection back): with a pool of two and
+    cold caches, twelve signers in flight (apps and browsers) are all answered."""
+    from django.test import Client
+
+    proposal, _closed, _signers = _scenario(town)
+    path = _path(town.slug, proposal.pk)
+    people = [verified(town) for _ in range(12)]
+    headers = []
+    for index, person in enumerate(people):
+        if index % 2:
+            headers.append(api_headers(session_token(person)))
+        else:
+            browser = Client()
+            browser.force_login(person)
+            cookie = f"sessionid={browser.cookies['sessionid'].value}; csrftoken={'x' * 32}"
+            headers.append(
+                [
+                    (b"cookie", cookie.encode()),
+                    (b"x-csrftoken", b"x" * 32),
+                    (b"accept-language", b"en"),
+                ]
+            )
+    from identity.selectors import municipality_cache_clear
+
+    municipality_cache_clear()
+
+    async def together() -> list[Reply]:
+        return await asyncio.gather(*(asgi_call(path, headers=h) for h in headers))
+
+    replies = asyncio.run(together())
+    assert [r.status for r in replies] == [201] * 12, [r.body for r in replies]

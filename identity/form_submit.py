@@ -22,9 +22,13 @@ class Submitted(Generic[T]):
 
 
 def form_submit(
-    form: forms.BaseForm, perform: Callable[[dict[str, Any]], T]
+    form: forms.BaseForm,
+    perform: Callable[[dict[str, Any]], T],
+    *,
+    error_field: str | None = None,
 ) -> Submitted[T] | None:
-    """None when the form is unbound or invalid or the service refused (the form then says why)."""
+    """None when the form is unbound or invalid or the service refused (the form then says why:
+    beside `error_field` when the refusal is about that one field, else above the form)."""
     if not form.is_valid():
         return None
     try:
@@ -35,6 +39,11 @@ def form_submit(
                 form.add_error(field if field in form.fields else None, str(problem))
         return None
     except DomainError as error:
-        form.add_error(None, str(error.message))
+        form.add_error(error_field, str(error.message))
         return None
     return Submitted(value)
+
+
+def form_status(form: forms.BaseForm) -> int:
+    """422 for a page shown again because its form was refused, else 200."""
+    return 422 if form.is_bound and form.errors else 200

@@ -39,14 +39,14 @@ def home(request: HttpRequest) -> HttpResponse:
 def account(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     form = ProfileForm(request.POST or None, initial={"display_name": user.display_name})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.profile_update(actor=user, display_name=form.cleaned_data["display_name"])
-        except DomainError as error:
-            form.add_error("display_name", str(error.message))
-        else:
-            messages.success(request, _("Your profile was saved."))
-            return redirect("identity:account")
+    saved = form_submit(
+        form,
+        lambda data: services.profile_update(actor=user, display_name=data["display_name"]),
+        error_field="display_name",
+    )
+    if saved is not None:
+        messages.success(request, _("Your profile was saved."))
+        return redirect("identity:account")
     return render(
         request,
         "identity/account.html",

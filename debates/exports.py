@@ -9,7 +9,6 @@ from collections.abc import Iterator, Sequence
 from itertools import groupby
 from typing import Any
 
-from django.db.models import Count, Q
 from django.http import Http404, HttpRequest
 from django.http.response import HttpResponseBase
 from django.views.decorators.http import require_GET
@@ -18,12 +17,8 @@ from debates import selectors
 from debates.models import (
     Debate,
     OpinionSnapshot,
-    Participant,
-    Statement,
-    StatementSource,
-    Vote,
 )
-from identity.decorators import municipality_required
+from identity.decorators import current_municipality, municipality_required
 from identity.exports import csv_response
 
 CONTRIBUTION_COLUMNS = (
@@ -120,13 +115,7 @@ def statement_columns(groups: int) -> tuple[str, ...]:
 
 def statement_rows(debate: Debate, snapshot: OpinionSnapshot | None) -> Iterator[list[Any]]:
     groups = statement_group_count(snapshot)
-    sources: dict[int, list[int]] = {}
-    for statement_id, contribution_id in (
-        StatementSource.objects.filter(statement__debate=debate)
-        .order_by("statement_id", "contribution_id")
-        .values_list("statement_id", "contribution_id")
-    ):
-        sources.setdefault(statement_id, []).append(contribution_id)
+    sources = selectors.statement_sources(debate)
     for row in selectors.statements_with_counts(debate, snapshot):
         s = row.statement
         per_group: list[Any] = []
@@ -157,15 +146,6 @@ def vote_columns(statement_ids: Sequence[int]) -> tuple[str, ...]:
     return VOTE_COLUMNS + tuple(f"s{sid}" for sid in statement_ids)
 
 
-def published_statement_ids(debate: Debate) -> list[int]:
-    return list(
-        Statement.objects.published()
-        .filter(debate=debate)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-
-
 def vote_rows(
     debate: Debate, statement_ids: Sequence[int], snapshot: OpinionSnapshot | None
 ) -> Iterator[list[Any]]:
@@ -174,11 +154,7 @@ def vote_rows(
     published statement."""
     column = {sid: j for j, sid in enumerate(statement_ids)}
     group_of = {p[0]: p[3] for p in (snapshot.result.get("points", []) if snapshot else [])}
-    votes = (
-        Vote.objects.filter(statement_id__in=list(statement_ids))
-        .order_by("participant__token", "statement_id")
-        .values_list("participant__token", "statement_id", "value")
-    )
+    votes = selectors.votes_by_participant(statement_ids)
     for token, rows in groupby(votes.iterator(chunk_size=2000), key=lambda r: r[0]):
         cells: list[Any] = [""] * len(statement_ids)
         agrees = disagrees = passes = 0
@@ -204,23 +180,16 @@ def vote_rows(
 
 def summary_rows(detail: selectors.DebateDetail) -> Iterator[list[Any]]:
     debate, conclusion, snapshot = detail.debate, detail.conclusion, detail.snapshot
-    counts = (
-        Statement.objects.published()
-        .filter(debate=debate)
-        .aggregate(n=Count("pk", distinct=True), votes=Count("votes"))
-    )
-    participants = (
-        Participant.objects.filter(debate=debate).filter(Q(votes__isnull=False)).distinct().count()
-    )
+    totals = selectors.vote_totals(debate)
     result = snapshot.result if snapshot else {}
     yield [
         debate.pk,
         debate.question,
         debate.created_at,
         detail.current.kind if detail.current else "",
-        participants,
-        counts["n"],
-        counts["votes"],
+        totals.participants,
+        totals.statements,
+        totals.votes,
         statement_group_count(snapshot),
         snapshot.computed_at if snapshot else None,
         _ids(result.get("consensus", [])),
@@ -239,7 +208,7 @@ def _detail(request: HttpRequest, debate_id: int) -> selectors.DebateDetail:
     from identity.errors import NotFound
 
     try:
-        return selectors.debate_detail(request.municipality, debate_id)  # type: ignore[attr-defined]
+        return selectors.debate_detail(current_municipality(request), debate_id)
     except NotFound:
         raise Http404("No such debate") from None
 
@@ -272,7 +241,7 @@ def statements_csv(request: HttpRequest, debate_id: int) -> HttpResponseBase:
 @require_GET
 def votes_csv(request: HttpRequest, debate_id: int) -> HttpResponseBase:
     detail = _detail(request, debate_id)
-    statement_ids = published_statement_ids(detail.debate)
+    statement_ids = selectors.published_statement_ids(detail.debate)
     return csv_response(
         request,
         f"debate-{detail.debate.pk}-votes.csv",

@@ -38,6 +38,7 @@ from debates.models import (
     Reaction,
     Report,
     Statement,
+    StatementSource,
     StatementStatus,
     Vote,
 )
@@ -382,3 +383,160 @@ def moderation_queue(debate: Debate) -> ModerationQueue:
         .order_by("created_at", "pk")
     )
     return ModerationQueue(pending_statements=pending, open_reports=reports)
+
+
+# Lookups for the pages and the API: one row of a debate, or None --------------------------------
+
+
+def debate_in(municipality: Municipality, debate_id: int) -> Debate | None:
+    return (
+        Debate.objects.select_related("municipality", "proposal")
+        .filter(pk=debate_id, municipality=municipality)
+        .first()
+    )
+
+
+def phases_of(debate: Debate) -> list[Phase]:
+    return list(Phase.objects.filter(debate=debate).order_by("starts_at", "pk"))
+
+
+def contribution_in(debate: Debate, contribution_id: int) -> Contribution | None:
+    return (
+        Contribution.objects.select_related("author")
+        .filter(pk=contribution_id, debate=debate)
+        .first()
+    )
+
+
+def comment_in(debate: Debate, comment_id: int) -> Comment | None:
+    return (
+        Comment.objects.select_related("contribution__debate__municipality")
+        .filter(pk=comment_id, contribution__debate=debate)
+        .first()
+    )
+
+
+def statement_in(debate: Debate, statement_id: int) -> Statement | None:
+    return Statement.objects.filter(pk=statement_id, debate=debate).first()
+
+
+def report_in(debate: Debate, report_id: int) -> Report | None:
+    return Report.objects.filter(
+        Q(contribution__debate=debate) | Q(comment__contribution__debate=debate), pk=report_id
+    ).first()
+
+
+def conclusion_of(debate: Debate) -> Conclusion | None:
+    return Conclusion.objects.filter(debate=debate).select_related("proposal").first()
+
+
+# The contribution listing's extras ---------------------------------------------------------------
+
+
+def comments_of_contributions(contribution_ids: list[int]) -> QuerySet[Comment]:
+    return (
+        Comment.objects.filter(contribution_id__in=contribution_ids)
+        .select_related("author")
+        .order_by("created_at", "pk")
+    )
+
+
+def reacted_contributions(user: User, contribution_ids: list[int]) -> set[int]:
+    """Which of these contributions the person marked as helpful."""
+    return set(
+        Reaction.objects.filter(user=user, contribution_id__in=contribution_ids).values_list(
+            "contribution_id", flat=True
+        )
+    )
+
+
+def contribution_categories(debate: Debate) -> list[str]:
+    return list(
+        Contribution.objects.filter(debate=debate)
+        .exclude(category="")
+        .order_by("category")
+        .values_list("category", flat=True)
+        .distinct()
+    )
+
+
+def contributions_mergeable(debate: Debate) -> QuerySet[Contribution]:
+    return Contribution.objects.filter(debate=debate, hidden_at__isnull=True).order_by("pk")
+
+
+# Statements ---------------------------------------------------------------------------------------
+
+
+def statements_published(debate: Debate) -> QuerySet[Statement]:
+    return Statement.objects.filter(debate=debate, status=StatementStatus.PUBLISHED)
+
+
+def statements_pending_of(debate: Debate, user: User) -> list[Statement]:
+    """The person's own statements not (yet) published: only they and moderators see them."""
+    return list(
+        Statement.objects.filter(debate=debate, author=user)
+        .exclude(status=StatementStatus.PUBLISHED)
+        .order_by("created_at", "pk")
+    )
+
+
+def statements_for_moderation(debate: Debate) -> list[Statement]:
+    return list(
+        Statement.objects.filter(debate=debate)
+        .select_related("author")
+        .order_by("status", "created_at", "pk")
+    )
+
+
+# The public exports -------------------------------------------------------------------------------
+
+
+def statement_sources(debate: Debate) -> dict[int, list[int]]:
+    """Statement id → the contributions it was made from, in id order."""
+    sources: dict[int, list[int]] = {}
+    for statement_id, contribution_id in (
+        StatementSource.objects.filter(statement__debate=debate)
+        .order_by("statement_id", "contribution_id")
+        .values_list("statement_id", "contribution_id")
+    ):
+        sources.setdefault(statement_id, []).append(contribution_id)
+    return sources
+
+
+def published_statement_ids(debate: Debate) -> list[int]:
+    return list(
+        Statement.objects.published()
+        .filter(debate=debate)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def votes_by_participant(statement_ids: Sequence[int]) -> QuerySet[Vote, tuple[str, int, int]]:
+    """(participant token, statement id, value), grouped by the participant's random token, so
+    the order says nothing about who voted first."""
+    return (
+        Vote.objects.filter(statement_id__in=list(statement_ids))
+        .order_by("participant__token", "statement_id")
+        .values_list("participant__token", "statement_id", "value")
+    )
+
+
+@dataclass(frozen=True)
+class VoteTotals:
+    statements: int
+    votes: int
+    participants: int
+
+
+def vote_totals(debate: Debate) -> VoteTotals:
+    """Published statements, votes on them, and the people who voted at all."""
+    counts = (
+        Statement.objects.published()
+        .filter(debate=debate)
+        .aggregate(n=Count("pk", distinct=True), votes=Count("votes"))
+    )
+    participants = (
+        Participant.objects.filter(debate=debate).filter(Q(votes__isnull=False)).distinct().count()
+    )
+    return VoteTotals(counts["n"], counts["votes"], participants)

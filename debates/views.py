@@ -26,19 +26,15 @@ from debates.forms import (
     ReactionForm,
     ReportForm,
 )
-from debates.models import Comment, Contribution, Debate, Phase, Reaction
+from debates.models import Comment, Contribution, Debate, Phase
 from debates.phases import PhaseKind
-from identity.decorators import current_user, municipality_required
+from identity.decorators import current_municipality, current_user, municipality_required
 from identity.errors import DomainError
-from identity.models import Municipality, User
+from identity.form_submit import form_submit
+from identity.models import User
 from proposals.rendering import render_markdown
 
 CONTRIBUTIONS_PER_PAGE = 20
-
-
-def _municipality(request: HttpRequest) -> Municipality:
-    municipality: Municipality = request.municipality  # type: ignore[attr-defined]
-    return municipality
 
 
 def _user_or_none(request: HttpRequest) -> User | None:
@@ -49,11 +45,7 @@ def _user_or_none(request: HttpRequest) -> User | None:
 
 
 def debate_or_404(request: HttpRequest, debate_id: int) -> Debate:
-    debate = (
-        Debate.objects.select_related("municipality", "proposal")
-        .filter(pk=debate_id, municipality=_municipality(request))
-        .first()
-    )
+    debate = selectors.debate_in(current_municipality(request), debate_id)
     if debate is None:
         raise Http404("No such debate")
     return debate
@@ -80,7 +72,7 @@ def timeline_of(debate: Debate, at: datetime, rows: list[Phase] | None = None) -
     """All phases (one query unless given) and which one runs at `at` (start inclusive, end
     exclusive)."""
     if rows is None:
-        rows = list(Phase.objects.filter(debate=debate).order_by("starts_at", "pk"))
+        rows = selectors.phases_of(debate)
     current = selectors.phase_running(rows, at)
     upcoming = next((p for p in rows if p.starts_at > at), None)
     ended = bool(rows) and rows[-1].ends_at <= at
@@ -119,11 +111,7 @@ def contribution_page(
         return result
     threads: dict[int, list[Comment]] = {pk: [] for pk in ids}
     replies: dict[int, list[Comment]] = {}
-    for comment in (
-        Comment.objects.filter(contribution_id__in=ids)
-        .select_related("author")
-        .order_by("created_at", "pk")
-    ):
+    for comment in selectors.comments_of_contributions(ids):
         if comment.parent_id is None:
             threads[comment.contribution_id].append(comment)
         else:
@@ -134,25 +122,11 @@ def contribution_page(
     result.comments = threads
     user = _user_or_none(request)
     if user is not None:
-        result.mine = set(
-            Reaction.objects.filter(user=user, contribution_id__in=ids).values_list(
-                "contribution_id", flat=True
-            )
-        )
+        result.mine = selectors.reacted_contributions(user, ids)
     for contribution in contributions:
         contribution.thread = threads[contribution.pk]  # type: ignore[attr-defined]
         contribution.helped_me = contribution.pk in result.mine  # type: ignore[attr-defined]
     return result
-
-
-def _categories(debate: Debate) -> list[str]:
-    return list(
-        Contribution.objects.filter(debate=debate)
-        .exclude(category="")
-        .order_by("category")
-        .values_list("category", flat=True)
-        .distinct()
-    )
 
 
 # Pages ------------------------------------------------------------------------------------------
@@ -161,7 +135,7 @@ def _categories(debate: Debate) -> list[str]:
 @municipality_required
 @require_GET
 def debate_list(request: HttpRequest) -> HttpResponse:
-    municipality = _municipality(request)
+    municipality = current_municipality(request)
     now = timezone.now()
     page = Paginator(selectors.debates_public(municipality), 20).get_page(request.GET.get("page"))
     items = list(page.object_list)
@@ -182,7 +156,9 @@ def debate_list(request: HttpRequest) -> HttpResponse:
 def _filters(request: HttpRequest, debate: Debate) -> tuple[ContributionFilterForm, str, str]:
     # Its own id prefix: the post form on the same page has a `category` field too.
     form = ContributionFilterForm(
-        request.GET or None, categories=_categories(debate), auto_id="filter_%s"
+        request.GET or None,
+        categories=selectors.contribution_categories(debate),
+        auto_id="filter_%s",
     )
     sort, category = "new", ""
     if form.is_bound and form.is_valid():
@@ -204,7 +180,7 @@ def detail_page(
 
     now = timezone.now()
     try:
-        detail = selectors.debate_detail(_municipality(request), debate_id, now)
+        detail = selectors.debate_detail(current_municipality(request), debate_id, now)
     except DomainError as error:
         raise Http404("No such debate") from error
     debate = detail.debate
@@ -260,7 +236,7 @@ def _back(debate: Debate, anchor: str = "") -> HttpResponseBase:
 
 
 def _contribution_or_404(debate: Debate, contribution_id: int) -> Contribution:
-    contribution = Contribution.objects.filter(pk=contribution_id, debate=debate).first()
+    contribution = selectors.contribution_in(debate, contribution_id)
     if contribution is None:
         raise Http404("No such contribution")
     return contribution
@@ -272,20 +248,19 @@ def _contribution_or_404(debate: Debate, contribution_id: int) -> Contribution:
 def contribution_add(request: HttpRequest, debate_id: int) -> HttpResponseBase:
     debate = debate_or_404(request, debate_id)
     form = ContributionForm(request.POST)
-    if form.is_valid():
-        try:
-            contribution = services.contribution_add(
-                actor=current_user(request),
-                debate_id=debate.pk,
-                title=form.cleaned_data["title"],
-                body=form.cleaned_data["body"],
-                category=form.cleaned_data["category"],
-            )
-        except DomainError as error:
-            form.add_error(None, str(error.message))
-        else:
-            messages.success(request, _("Thank you — your contribution was posted."))
-            return _back(debate, f"contribution-{contribution.pk}")
+    posted = form_submit(
+        form,
+        lambda data: services.contribution_add(
+            actor=current_user(request),
+            debate_id=debate.pk,
+            title=data["title"],
+            body=data["body"],
+            category=data["category"],
+        ),
+    )
+    if posted is not None:
+        messages.success(request, _("Thank you — your contribution was posted."))
+        return _back(debate, f"contribution-{posted.value.pk}")
     return detail_page(request, debate.pk, contribution_form=form, status=422)
 
 
@@ -339,11 +314,7 @@ def _report_target(
     debate: Debate, contribution_id: int | None, comment_id: int | None
 ) -> Contribution | Comment:
     if comment_id is not None:
-        comment = (
-            Comment.objects.select_related("contribution__debate")
-            .filter(pk=comment_id, contribution__debate=debate)
-            .first()
-        )
+        comment = selectors.comment_in(debate, comment_id)
         if comment is None:
             raise Http404("No such comment")
         return comment
@@ -364,21 +335,18 @@ def report_file(
     debate = debate_or_404(request, debate_id)
     target = _report_target(debate, contribution_id, comment_id)
     form = ReportForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.report_file(
-                actor=current_user(request), target=target, reason=form.cleaned_data["reason"]
-            )
-        except DomainError as error:
-            form.add_error(None, str(error.message))
-        else:
-            messages.success(request, _("Thank you. A moderator will look at your report."))
-            anchor = (
-                f"comment-{target.pk}"
-                if isinstance(target, Comment)
-                else f"contribution-{target.pk}"
-            )
-            return _back(debate, anchor)  # type: ignore[return-value]
+    filed = form_submit(
+        form,
+        lambda data: services.report_file(
+            actor=current_user(request), target=target, reason=data["reason"]
+        ),
+    )
+    if filed is not None:
+        messages.success(request, _("Thank you. A moderator will look at your report."))
+        anchor = (
+            f"comment-{target.pk}" if isinstance(target, Comment) else f"contribution-{target.pk}"
+        )
+        return _back(debate, anchor)  # type: ignore[return-value]
     return render(
         request,
         "debates/report_form.html",

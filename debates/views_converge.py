@@ -10,7 +10,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,12 +21,12 @@ from debates.forms import StatementForm, VoteForm
 from debates.models import (
     Debate,
     Statement,
-    StatementStatus,
     VoteValue,
 )
 from debates.views import debate_or_404
 from identity.decorators import current_user, municipality_required
 from identity.errors import DomainError
+from identity.form_submit import form_submit
 from identity.models import User
 from proposals.rendering import render_markdown
 
@@ -37,14 +36,10 @@ VOTE_VALUES = {"agree": VoteValue.AGREE, "disagree": VoteValue.DISAGREE, "pass":
 VOTE_NAMES = {int(value): name for name, value in VOTE_VALUES.items()}
 
 
-def _published(debate: Debate) -> QuerySet[Statement]:
-    return Statement.objects.filter(debate=debate, status=StatementStatus.PUBLISHED)
-
-
 def converge_context(request: HttpRequest, debate: Debate, now: datetime) -> dict[str, Any]:
     user = request.user if isinstance(request.user, User) else None
     votes = selectors.user_votes(debate, user)
-    published = list(_published(debate).order_by("created_at", "pk"))
+    published = list(selectors.statements_published(debate).order_by("created_at", "pk"))
     # The serving rule (unseen first, then the most informative) is the selector's; see
     # docs/decisions.md "Which statement comes next".
     served = selectors.next_statements(debate, user, STATEMENTS_AT_A_TIME)
@@ -54,11 +49,7 @@ def converge_context(request: HttpRequest, debate: Debate, now: datetime) -> dic
         statement.my_vote = VOTE_NAMES[votes[statement.pk]]  # type: ignore[attr-defined]
     my_pending: list[Statement] = []
     if user is not None:
-        my_pending = list(
-            Statement.objects.filter(debate=debate, author=user)
-            .exclude(status=StatementStatus.PUBLISHED)
-            .order_by("created_at", "pk")
-        )
+        my_pending = selectors.statements_pending_of(debate, user)
     return {
         "converge": True,
         "served": served,
@@ -90,7 +81,7 @@ def vote(request: HttpRequest, debate_id: int, statement_id: int) -> HttpRespons
     if not form.is_valid():
         messages.error(request, _("Choose agree, disagree or pass."))
         return redirect("debates:detail", debate_id=debate.pk)
-    statement = Statement.objects.filter(pk=statement_id, debate=debate).first()
+    statement = selectors.statement_in(debate, statement_id)
     if statement is None:
         messages.error(request, _("No such statement."))
         return redirect("debates:detail", debate_id=debate.pk)
@@ -113,19 +104,18 @@ def vote(request: HttpRequest, debate_id: int, statement_id: int) -> HttpRespons
 def statement_propose(request: HttpRequest, debate_id: int) -> HttpResponseBase:
     debate = debate_or_404(request, debate_id)
     form = StatementForm(request.POST)
-    if form.is_valid():
-        try:
-            services.statement_submit(
-                actor=current_user(request), debate_id=debate.pk, text=form.cleaned_data["text"]
-            )
-        except DomainError as error:
-            form.add_error(None, str(error.message))
-        else:
-            messages.success(
-                request,
-                _("Thank you. A moderator will check your statement before others see it."),
-            )
-            return redirect(reverse("debates:detail", args=[debate.pk]) + "#propose-heading")
+    submitted = form_submit(
+        form,
+        lambda data: services.statement_submit(
+            actor=current_user(request), debate_id=debate.pk, text=data["text"]
+        ),
+    )
+    if submitted is not None:
+        messages.success(
+            request,
+            _("Thank you. A moderator will check your statement before others see it."),
+        )
+        return redirect(reverse("debates:detail", args=[debate.pk]) + "#propose-heading")
     from debates.views import detail_page
 
     return detail_page(request, debate.pk, extra={"statement_form": form}, status=422)
@@ -214,7 +204,7 @@ def opinion_report(request: HttpRequest, debate_id: int) -> HttpResponse:
         "debate": debate,
         "report": report,
         "snapshot": report.snapshot if report else None,
-        "statements": list(_published(debate).order_by("created_at", "pk")),
+        "statements": list(selectors.statements_published(debate).order_by("created_at", "pk")),
         "socket_path": f"/ws/debates/{debate.pk}/",
         "map_width": MAP_WIDTH,
         "map_height": MAP_HEIGHT,

@@ -11,7 +11,6 @@ from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -30,26 +29,24 @@ from debates.forms import (
 )
 from debates.models import (
     Comment,
-    Conclusion,
     Contribution,
     Debate,
-    Phase,
-    Report,
     Statement,
     StatementStatus,
 )
 from debates.services.setup import phases_check
 from debates.views import debate_or_404, timeline_of
-from identity.decorators import current_user, municipality_required, refusal_response, staff_view
+from identity.decorators import (
+    current_municipality,
+    current_user,
+    municipality_required,
+    refusal_response,
+    staff_view,
+)
 from identity.errors import DomainError
-from identity.models import Municipality
+from identity.form_submit import form_submit
 
 ModeratorView = Callable[..., HttpResponseBase]
-
-
-def _municipality(request: HttpRequest) -> Municipality:
-    municipality: Municipality = request.municipality  # type: ignore[attr-defined]
-    return municipality
 
 
 def moderator_view(view: ModeratorView) -> ModeratorView:
@@ -86,7 +83,7 @@ def _phase_initial(debate: Debate | None) -> list[dict[str, Any]]:
         return [{"kind": kind} for kind in ("diverge", "converge", "conclude")]
     return [
         {"kind": p.kind, "starts_at": p.starts_at, "ends_at": p.ends_at}
-        for p in Phase.objects.filter(debate=debate).order_by("starts_at", "pk")
+        for p in selectors.phases_of(debate)
     ]
 
 
@@ -110,7 +107,7 @@ def debate_new(request: HttpRequest) -> HttpResponse:
             try:
                 debate = services.debate_create(
                     actor=current_user(request),
-                    municipality=_municipality(request),
+                    municipality=current_municipality(request),
                     draft=services.DebateDraft(
                         question=data["question"],
                         background=data["background"],
@@ -197,10 +194,10 @@ def _hide_target(
 ) -> Contribution | Comment:
     target: Contribution | Comment | None
     if comment_id is not None:
-        target = Comment.objects.filter(pk=comment_id, contribution__debate=debate).first()
+        target = selectors.comment_in(debate, comment_id)
     else:
         assert contribution_id is not None
-        target = Contribution.objects.filter(pk=contribution_id, debate=debate).first()
+        target = selectors.contribution_in(debate, contribution_id)
     if target is None:
         raise Http404("No such contribution or comment")
     return target
@@ -216,16 +213,15 @@ def content_hide(
 ) -> HttpResponse:
     target = _hide_target(debate, contribution_id, comment_id)
     form = ReasonForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.content_hide(
-                actor=current_user(request), target=target, reason=form.cleaned_data["reason"]
-            )
-        except DomainError as error:
-            form.add_error(None, str(error.message))
-        else:
-            messages.success(request, _("Hidden. Readers see your reason instead."))
-            return _home(debate)  # type: ignore[return-value]
+    hidden = form_submit(
+        form,
+        lambda data: services.content_hide(
+            actor=current_user(request), target=target, reason=data["reason"]
+        ),
+    )
+    if hidden is not None:
+        messages.success(request, _("Hidden. Readers see your reason instead."))
+        return _home(debate)  # type: ignore[return-value]
     return render(
         request,
         "debates/staff/hide_form.html",
@@ -242,9 +238,7 @@ def content_hide(
 @moderator_view
 @require_POST
 def report_resolve(request: HttpRequest, debate: Debate, report_id: int) -> HttpResponseBase:
-    report = Report.objects.filter(
-        Q(contribution__debate=debate) | Q(comment__contribution__debate=debate), pk=report_id
-    ).first()
+    report = selectors.report_in(debate, report_id)
     if report is None:
         raise Http404("No such report")
     try:
@@ -262,11 +256,7 @@ def report_resolve(request: HttpRequest, debate: Debate, report_id: int) -> Http
 @moderator_view
 @require_http_methods(["GET"])
 def statements(request: HttpRequest, debate: Debate) -> HttpResponse:
-    rows = list(
-        Statement.objects.filter(debate=debate)
-        .select_related("author")
-        .order_by("status", "created_at", "pk")
-    )
+    rows = selectors.statements_for_moderation(debate)
     return render(
         request,
         "debates/staff/statements.html",
@@ -281,7 +271,7 @@ def statements(request: HttpRequest, debate: Debate) -> HttpResponse:
 
 
 def _statement_or_404(debate: Debate, statement_id: int) -> Statement:
-    statement = Statement.objects.filter(pk=statement_id, debate=debate).first()
+    statement = selectors.statement_in(debate, statement_id)
     if statement is None:
         raise Http404("No such statement")
     return statement
@@ -358,10 +348,7 @@ def _groups(debate: Debate) -> list[Any]:
 def _merge_form(
     debate: Debate, data: Any = None, initial: dict[str, Any] | None = None
 ) -> MergeForm:
-    choices = [
-        (c.pk, c.title or c.body[:60])
-        for c in Contribution.objects.filter(debate=debate, hidden_at__isnull=True).order_by("pk")
-    ]
+    choices = [(c.pk, c.title or c.body[:60]) for c in selectors.contributions_mergeable(debate)]
     return MergeForm(data, initial=initial, choices=choices)
 
 
@@ -380,23 +367,22 @@ def similar(request: HttpRequest, debate: Debate) -> HttpResponse:
 @require_POST
 def merge(request: HttpRequest, debate: Debate) -> HttpResponse | HttpResponseBase:
     form = _merge_form(debate, request.POST)
-    if form.is_valid():
-        try:
-            statement = services.statement_create_from_contributions(
-                actor=current_user(request),
-                debate_id=debate.pk,
-                text=form.cleaned_data["text"],
-                contribution_ids=form.cleaned_data["contributions"],
-            )
-        except DomainError as error:
-            form.add_error(None, str(error.message))
-        else:
-            messages.success(
-                request,
-                _("The statement “%(text)s” was created from %(n)s contributions.")
-                % {"text": statement.text, "n": len(form.cleaned_data["contributions"])},
-            )
-            return redirect("debates:staff_similar", debate_id=debate.pk)
+    created = form_submit(
+        form,
+        lambda data: services.statement_create_from_contributions(
+            actor=current_user(request),
+            debate_id=debate.pk,
+            text=data["text"],
+            contribution_ids=data["contributions"],
+        ),
+    )
+    if created is not None:
+        messages.success(
+            request,
+            _("The statement “%(text)s” was created from %(n)s contributions.")
+            % {"text": created.value.text, "n": len(form.cleaned_data["contributions"])},
+        )
+        return redirect("debates:staff_similar", debate_id=debate.pk)
     return render(
         request,
         "debates/staff/similar.html",
@@ -411,22 +397,21 @@ def merge(request: HttpRequest, debate: Debate) -> HttpResponse | HttpResponseBa
 @moderator_view
 @require_http_methods(["GET", "POST"])
 def conclusion(request: HttpRequest, debate: Debate) -> HttpResponse:
-    existing = Conclusion.objects.filter(debate=debate).select_related("proposal").first()
+    existing = selectors.conclusion_of(debate)
     initial = {"summary": existing.summary, "outcome": existing.outcome} if existing else None
     form = SummaryForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.summary_publish(
-                actor=current_user(request),
-                debate_id=debate.pk,
-                summary=form.cleaned_data["summary"],
-                outcome=form.cleaned_data["outcome"],
-            )
-        except DomainError as error:
-            form.add_error(None, str(error.message))
-        else:
-            messages.success(request, _("The summary and outcome are published."))
-            return redirect("debates:detail", debate_id=debate.pk)
+    published = form_submit(
+        form,
+        lambda data: services.summary_publish(
+            actor=current_user(request),
+            debate_id=debate.pk,
+            summary=data["summary"],
+            outcome=data["outcome"],
+        ),
+    )
+    if published is not None:
+        messages.success(request, _("The summary and outcome are published."))
+        return redirect("debates:detail", debate_id=debate.pk)
     return render(
         request,
         "debates/staff/conclusion.html",
@@ -434,7 +419,7 @@ def conclusion(request: HttpRequest, debate: Debate) -> HttpResponse:
             "debate": debate,
             "form": form,
             "conclusion": existing,
-            "draft_form": ProposalDraftForm(municipality=_municipality(request)),
+            "draft_form": ProposalDraftForm(municipality=current_municipality(request)),
         },
         status=_status(form),
     )
@@ -443,7 +428,7 @@ def conclusion(request: HttpRequest, debate: Debate) -> HttpResponse:
 @moderator_view
 @require_POST
 def proposal_draft(request: HttpRequest, debate: Debate) -> HttpResponseBase:
-    form = ProposalDraftForm(request.POST, municipality=_municipality(request))
+    form = ProposalDraftForm(request.POST, municipality=current_municipality(request))
     if not form.is_valid():
         messages.error(request, _("Choose a proposal type."))
         return redirect("debates:staff_conclusion", debate_id=debate.pk)

@@ -16,7 +16,7 @@ from identity.api_auth import AUTH
 from identity.eligibility import EligibilityRule, eligibility
 from identity.errors import PermissionDenied
 from identity.models import Municipality, Role, RoleAssignment, User, VerificationMethod
-from identity.views.verification import StatusName, verification_status
+from identity.verification_status import StatusName, verification_status
 
 router = Router(tags=["identity"])
 

@@ -57,3 +57,12 @@ def staff_view(predicate: Predicate) -> Callable[[View], View]:
 def current_user(request: HttpRequest) -> User:
     assert isinstance(request.user, User)
     return request.user
+
+
+def current_municipality(request: HttpRequest) -> Municipality:
+    """The municipality the middleware resolved; the views that call this are guarded by
+    `municipality_required` or `staff_view`, so the 404 is only a backstop."""
+    municipality: Municipality | None = getattr(request, "municipality", None)
+    if municipality is None:
+        raise Http404("This page belongs to a municipality")
+    return municipality

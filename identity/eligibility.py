@@ -229,19 +229,15 @@ def eligibility_of_person(
     ).first()
     if entry is None:
         return _refuse("not_resident")
-    if rule.register_date is not None and (
-        entry.resident_since is None or entry.resident_since > rule.register_date
-    ):
-        return _refuse("not_resident")
-    if VerificationMethod.REGISTER not in rule.methods:
-        return _refuse("method_not_accepted")
-    age = legal_age(person.birth_date, act_date(at))
-    if rule.min_age is not None and age < rule.min_age:
-        return _refuse("under_age")
-    return Eligibility(
-        True,
-        "eligible",
-        age_bracket=age_bracket(age),
+    # Judged as the verification a register match at `at` would open, so a paper signature and
+    # an online one by the same person can never be judged apart.
+    stand_in = Verification(
+        municipality=municipality,
         method=VerificationMethod.REGISTER,
-        person_key=keyed_hash("act-person", hashed),
+        person_hash=hashed,
+        birth_date=person.birth_date,
+        resident_since=entry.resident_since,
+        verified_at=at,
+        expires_at=at + timedelta(days=municipality.verification_valid_days),
     )
+    return _judge(stand_in, False, at, rule)

@@ -49,3 +49,13 @@ class Gone(DomainError):
 class InvalidInput(DomainError):
     status = 422
     code = "invalid"
+
+
+class InvalidFields(InvalidInput):
+    """Bad values named per field (NON_FIELD_ERRORS for the whole), so a form can put each message
+    beside the field it is about."""
+
+    def __init__(self, errors: dict[str, list[str | Promise]], *, code: str | None = None) -> None:
+        first = next(iter(errors.values()))[0]
+        super().__init__(first, code=code)
+        self.errors = errors

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from time import monotonic
 
 from django.db import close_old_connections, connection
-from django.db.models import QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from identity.models import AuditEntry, Municipality, RoleAssignment, User, Verification
+from identity.models import (
+    AuditEntry,
+    IdentityProvider,
+    Municipality,
+    ResidentRegister,
+    RoleAssignment,
+    User,
+    Verification,
+    VerificationMethod,
+)
+from identity.services.counter import COUNTER_LOGIN_DOMAIN
 
 
 def municipalities_public() -> QuerySet[Municipality]:
@@ -50,6 +61,15 @@ def municipality_cached(field: str, value: str) -> Municipality | None:
 
 def municipality_cache_clear() -> None:
     _cache.clear()
+
+
+def identity_provider_of(municipality: Municipality) -> IdentityProvider | None:
+    return IdentityProvider.objects.select_related("app").filter(municipality=municipality).first()
+
+
+def municipalities_with_history(user: User) -> list[Municipality]:
+    """The active municipalities where the person has ever been verified."""
+    return list(municipalities_public().filter(Q(verifications__user=user)).distinct())
 
 
 def role_assignments_active(municipality: Municipality) -> QuerySet[RoleAssignment]:
@@ -119,3 +139,100 @@ def people_of_verifications(verification_ids: list[int]) -> dict[int, PersonReco
         "pk", "legal_name", "birth_date", "address"
     )
     return {pk: PersonRecord(name, birth, address) for pk, name, birth, address in rows}
+
+
+# The resident register ---------------------------------------------------------------------------
+
+
+def register_current(municipality: Municipality) -> ResidentRegister | None:
+    return (
+        ResidentRegister.objects.filter(municipality=municipality, is_current=True)
+        .select_related("imported_by")
+        .first()
+    )
+
+
+def register_exists(municipality: Municipality) -> bool:
+    return ResidentRegister.objects.filter(municipality=municipality, is_current=True).exists()
+
+
+def verifications_by_register_count(municipality: Municipality) -> int:
+    return (
+        Verification.objects.active()
+        .filter(municipality=municipality, method=VerificationMethod.REGISTER)
+        .count()
+    )
+
+
+# The counter (staff only: these carry personal data) ---------------------------------------------
+
+_DIGITS = re.compile(r"^\d{4,}$")
+
+
+def _verification_history(municipality: Municipality) -> QuerySet[Verification]:
+    return Verification.objects.filter(municipality=municipality).order_by("-verified_at", "-pk")
+
+
+def accounts_search(municipality: Municipality, query: str, limit: int) -> tuple[str, list[User]]:
+    """Accounts matching an e-mail address or login id (exactly), or this municipality's
+    verifications by name; each with its verifications here (`here`), newest first (two
+    queries). The first item says which kind of query it was: "email" or "name"."""
+    query = query.strip()
+    users = User.objects.filter(is_active=True)
+    if "@" in query:
+        kind, users = "email", users.filter(email__iexact=query)
+    elif _DIGITS.match(query):
+        kind, users = (
+            "email",
+            users.filter(email__startswith=f"{query}@").filter(
+                email__endswith=f".{COUNTER_LOGIN_DOMAIN}"
+            ),
+        )
+    else:
+        kind = "name"
+        condition = Q(verifications__municipality=municipality)
+        for token in query.split():
+            condition &= Q(verifications__legal_name__icontains=token)
+        users = users.filter(condition).distinct()
+    found: list[User] = list(
+        users.prefetch_related(
+            Prefetch("verifications", queryset=_verification_history(municipality), to_attr="here")
+        ).order_by("email")[:limit]
+    )
+    return kind, found
+
+
+def account_active(user_id: int) -> User | None:
+    return User.objects.filter(pk=user_id, is_active=True).first()
+
+
+def verifications_of_person(municipality: Municipality, user: User) -> list[Verification]:
+    return list(_verification_history(municipality).filter(user=user).select_related("verified_by"))
+
+
+def verification_of_municipality(
+    municipality: Municipality, verification_id: int
+) -> Verification | None:
+    return (
+        Verification.objects.only("pk", "user_id")
+        .filter(pk=verification_id, municipality=municipality)
+        .first()
+    )
+
+
+def verification_active(user: User, municipality: Municipality) -> Verification | None:
+    return (
+        Verification.objects.active()
+        .filter(user=user, municipality=municipality)
+        .only("legal_name")
+        .first()
+    )
+
+
+def verifications_of_user(user: User, municipality: Municipality) -> list[Verification]:
+    """The person's own history in one municipality, newest first."""
+    return list(
+        Verification.objects.filter(user=user, municipality=municipality).order_by(
+            "-verified_at", "-pk"
+        )
+    )

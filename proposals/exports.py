@@ -9,7 +9,8 @@ from typing import Any
 from django.db.models import QuerySet
 
 from identity.selectors import people_of_verifications
-from proposals.models import CouncilAnswer, Proposal, Signature
+from proposals.models import CouncilAnswer, Proposal
+from proposals.selectors import signatures_in_order
 
 PROPOSAL_COLUMNS = (
     "id",
@@ -83,7 +84,7 @@ def answer_rows(answers: QuerySet[CouncilAnswer]) -> Iterator[list[Any]]:
 def signatory_rows(proposal: Proposal) -> Iterator[list[Any]]:
     """Names come from identity for signers with a verification; a register-matched paper entry
     is identified by its sheet, the legal original kept by the city office."""
-    signatures = Signature.objects.filter(proposal=proposal).order_by("signed_at", "id")
+    signatures = signatures_in_order(proposal)
     for chunk_start in range(0, signatures.count(), 1000):
         chunk = list(signatures[chunk_start : chunk_start + 1000])
         people = people_of_verifications([s.verification_id for s in chunk if s.verification_id])

@@ -5,15 +5,28 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from identity.eligibility import TOKYO
 from identity.models import Municipality, User
-from proposals.models import Proposal, Signature, Status, normalize_search
+from proposals.models import (
+    SIGNABLE,
+    CommitteeMember,
+    CouncilAnswer,
+    CouncilDocument,
+    Follow,
+    Objection,
+    Proposal,
+    ProposalType,
+    Signature,
+    Status,
+    normalize_search,
+)
 
 PUBLIC_STATUSES = [s for s in Status.values if s != Status.DRAFT]
+COUNCIL_STATUSES = (Status.SUBMITTED, Status.UNDER_REVIEW)
 SORTS = {
     "new": ("-created_at", "-id"),
     "signatures": ("-signature_count", "-id"),
@@ -98,4 +111,104 @@ def categories(municipality: Municipality) -> list[str]:
         .values_list("category", flat=True)
         .distinct()
         .order_by("category")
+    )
+
+
+# The proposal page's extras ---------------------------------------------------------------------
+
+
+def committee_members(proposal: Proposal) -> list[CommitteeMember]:
+    return list(proposal.committee.select_related("user").order_by("invited_at", "id"))
+
+
+def council_answer(proposal: Proposal) -> CouncilAnswer | None:
+    return CouncilAnswer.objects.filter(proposal=proposal).first()
+
+
+def council_answers_public(municipality: Municipality) -> QuerySet[CouncilAnswer]:
+    return CouncilAnswer.objects.filter(proposal__municipality=municipality).order_by("answered_at")
+
+
+def council_documents(proposal: Proposal) -> list[CouncilDocument]:
+    return list(proposal.documents.order_by("uploaded_at", "id"))
+
+
+def is_following(proposal: Proposal, user: User) -> bool:
+    return Follow.objects.filter(proposal=proposal, user=user).exists()
+
+
+# Staff reads (they never leave the municipality) ------------------------------------------------
+
+
+def proposal_types(municipality: Municipality) -> QuerySet[ProposalType]:
+    return ProposalType.objects.filter(municipality=municipality).order_by("name", "id")
+
+
+def proposal_type(municipality: Municipality, type_id: int) -> ProposalType | None:
+    return proposal_types(municipality).filter(pk=type_id).first()
+
+
+def certification_queue(municipality: Municipality) -> QuerySet[Proposal]:
+    return (
+        Proposal.objects.filter(municipality=municipality, status=Status.CERTIFICATION)
+        .select_related("type")
+        .annotate(open_objections=Count("objections", filter=Q(objections__answered_at=None)))
+        .order_by("collection_closes_at", "id")
+    )
+
+
+def signatures_in_order(proposal: Proposal) -> QuerySet[Signature]:
+    """All of a proposal's signatures, withdrawn and invalid ones too, as they came in."""
+    return Signature.objects.filter(proposal=proposal).order_by("signed_at", "id")
+
+
+def signature_in(municipality: Municipality, proposal_id: int, signature_id: int) -> bool:
+    return Signature.objects.filter(
+        pk=signature_id, proposal_id=proposal_id, proposal__municipality=municipality
+    ).exists()
+
+
+def objection_in(municipality: Municipality, proposal_id: int, objection_id: int) -> bool:
+    return Proposal.objects.filter(
+        pk=proposal_id, municipality=municipality, objections__pk=objection_id
+    ).exists()
+
+
+def objections_of(proposal: Proposal) -> QuerySet[Objection]:
+    return proposal.objections.select_related("filed_by").order_by("filed_at")
+
+
+def council_queue(municipality: Municipality) -> QuerySet[Proposal]:
+    return (
+        Proposal.objects.filter(municipality=municipality, status__in=COUNCIL_STATUSES)
+        .select_related("type")
+        .order_by("answer_due_on", "id")
+    )
+
+
+def council_overdue(municipality: Municipality, today: date) -> QuerySet[Proposal]:
+    return council_queue(municipality).filter(answer_due_on__lt=today)
+
+
+def council_proposal(municipality: Municipality, proposal_id: int) -> Proposal | None:
+    """Any proposal that has left its author's hands (not a draft, not with the committee)."""
+    return (
+        Proposal.objects.select_related("type", "author")
+        .filter(pk=proposal_id, municipality=municipality)
+        .exclude(status__in=(Status.DRAFT, Status.COMMITTEE))
+        .first()
+    )
+
+
+def offline_signable(municipality: Municipality) -> QuerySet[Proposal]:
+    """Proposals collecting now whose type takes counter or paper signatures."""
+    return (
+        Proposal.objects.filter(
+            municipality=municipality,
+            status__in=SIGNABLE,
+            collection_closes_at__gt=timezone.now(),
+        )
+        .filter(Q(type__accepts_counter=True) | Q(type__accepts_paper=True))
+        .select_related("type")
+        .order_by("title", "id")
     )

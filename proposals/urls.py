@@ -1,6 +1,12 @@
 from django.urls import path
 
-from proposals import views, views_staff
+from proposals import (
+    views,
+    views_administrator,
+    views_council,
+    views_counter,
+    views_election_office,
+)
 
 app_name = "proposals"
 
@@ -26,69 +32,78 @@ urlpatterns = [
     path("<int:proposal_id>/close/", views.collection_close, name="close"),
     path("<int:proposal_id>/objections/", views.objection_file, name="objection_file"),
     # Staff pages.
-    path("staff/proposal-types/", views_staff.type_list, name="staff_types"),
-    path("staff/proposal-types/new/", views_staff.type_edit, name="staff_type_new"),
-    path("staff/proposal-types/<int:type_id>/", views_staff.type_edit, name="staff_type_edit"),
-    path("staff/register-size/", views_staff.register_list, name="staff_register"),
+    path("staff/proposal-types/", views_administrator.type_list, name="staff_types"),
+    path("staff/proposal-types/new/", views_administrator.type_edit, name="staff_type_new"),
+    path(
+        "staff/proposal-types/<int:type_id>/", views_administrator.type_edit, name="staff_type_edit"
+    ),
+    path("staff/register-size/", views_election_office.register_list, name="staff_register"),
     path(
         "staff/register-size/<int:type_id>/",
-        views_staff.register_edit,
+        views_election_office.register_edit,
         name="staff_register_edit",
     ),
-    path("staff/certification/", views_staff.certification_queue, name="staff_certification"),
+    path(
+        "staff/certification/",
+        views_election_office.certification_queue,
+        name="staff_certification",
+    ),
     path(
         "staff/certification/<int:proposal_id>/",
-        views_staff.certification_detail,
+        views_election_office.certification_detail,
         name="staff_certification_detail",
     ),
     path(
         "staff/certification/<int:proposal_id>/signatures/<int:signature_id>/invalidate/",
-        views_staff.signature_invalidate,
+        views_election_office.signature_invalidate,
         name="staff_signature_invalidate",
     ),
     path(
         "staff/certification/<int:proposal_id>/publish/",
-        views_staff.certification_publish,
+        views_election_office.certification_publish,
         name="staff_certification_publish",
     ),
     path(
         "staff/certification/<int:proposal_id>/objections/<int:objection_id>/answer/",
-        views_staff.objection_answer,
+        views_election_office.objection_answer,
         name="staff_objection_answer",
     ),
     path(
         "staff/certification/<int:proposal_id>/finalize/",
-        views_staff.certification_finalize,
+        views_election_office.certification_finalize,
         name="staff_certification_finalize",
     ),
-    path("staff/council/", views_staff.council_queue, name="staff_council"),
+    path("staff/council/", views_council.council_queue, name="staff_council"),
     path(
-        "staff/council/overdue.csv", views_staff.council_overdue_csv, name="staff_council_overdue"
+        "staff/council/overdue.csv", views_council.council_overdue_csv, name="staff_council_overdue"
     ),
     path(
         "staff/council/<int:proposal_id>/",
-        views_staff.council_detail,
+        views_council.council_detail,
         name="staff_council_detail",
     ),
     path(
         "staff/council/<int:proposal_id>/review/",
-        views_staff.council_review_start,
+        views_council.council_review_start,
         name="staff_council_review",
     ),
     path(
         "staff/council/<int:proposal_id>/clarify/",
-        views_staff.council_clarify,
+        views_council.council_act,
+        {"action": "clarify"},
         name="staff_council_clarify",
     ),
     path(
         "staff/council/<int:proposal_id>/documents/",
-        views_staff.council_document,
+        views_council.council_act,
+        {"action": "document"},
         name="staff_council_document",
     ),
     path(
         "staff/council/<int:proposal_id>/answer/",
-        views_staff.council_answer,
+        views_council.council_act,
+        {"action": "answer"},
         name="staff_council_answer",
     ),
-    path("staff/paper-signatures/", views_staff.paper_signatures, name="staff_paper"),
+    path("staff/paper-signatures/", views_counter.paper_signatures, name="staff_paper"),
 ]

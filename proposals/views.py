@@ -14,10 +14,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from identity.decorators import current_user, municipality_required, staff_view
+from identity.decorators import (
+    current_municipality,
+    current_user,
+    municipality_required,
+    staff_view,
+)
 from identity.errors import DomainError
 from identity.exports import csv_response
-from identity.models import Municipality, User
+from identity.form_submit import form_submit
+from identity.models import User
 from proposals import exports, permissions, selectors, services
 from proposals.charts import running_total_bars
 from proposals.forms import (
@@ -26,13 +32,8 @@ from proposals.forms import (
     ProposalFilterForm,
     ProposalForm,
 )
-from proposals.models import CouncilAnswer, Follow, Proposal, Status
+from proposals.models import Proposal, Status
 from proposals.rendering import render_markdown
-
-
-def _municipality(request: HttpRequest) -> Municipality:
-    municipality: Municipality = request.municipality  # type: ignore[attr-defined]
-    return municipality
 
 
 def _user_or_none(request: HttpRequest) -> User | None:
@@ -42,7 +43,7 @@ def _user_or_none(request: HttpRequest) -> User | None:
 @municipality_required
 @require_GET
 def proposal_list(request: HttpRequest) -> HttpResponse:
-    municipality = _municipality(request)
+    municipality = current_municipality(request)
     form = ProposalFilterForm(request.GET or None, municipality=municipality)
     filters = selectors.ProposalFilter()
     if form.is_bound and form.is_valid():
@@ -67,7 +68,7 @@ def proposal_list(request: HttpRequest) -> HttpResponse:
 
 def _proposal_or_404(request: HttpRequest, proposal_id: int) -> Proposal:
     proposal = selectors.proposal_visible(
-        _municipality(request), proposal_id, _user_or_none(request)
+        current_municipality(request), proposal_id, _user_or_none(request)
     )
     if proposal is None:
         raise Http404("No such proposal")
@@ -84,20 +85,11 @@ def _resident_extras(
     """What the page shows beyond the proposal itself: following, the committee, the author's
     actions, certification and the council's answer."""
     is_author = user is not None and proposal.author_id == user.pk
-    committee = (
-        list(proposal.committee.select_related("user").order_by("invited_at", "id"))
-        if proposal.type.committee_size
-        else []
-    )
-    answer = (
-        CouncilAnswer.objects.filter(proposal=proposal).first()
-        if proposal.status == Status.ANSWERED
-        else None
-    )
+    committee = selectors.committee_members(proposal) if proposal.type.committee_size else []
+    answer = selectors.council_answer(proposal) if proposal.status == Status.ANSWERED else None
     return {
         "is_author": is_author,
-        "following": user is not None
-        and Follow.objects.filter(proposal=proposal, user=user).exists(),
+        "following": user is not None and selectors.is_following(proposal, user),
         "committee": committee,
         "committee_confirmed": sum(1 for m in committee if m.confirmed_at is not None),
         "my_invitation": next(
@@ -120,7 +112,7 @@ def _resident_extras(
         and now < proposal.inspection_ends_at,
         "answer": answer,
         "answer_reasons": render_markdown(answer.reasons) if answer else "",
-        "documents": list(proposal.documents.order_by("uploaded_at", "id"))
+        "documents": selectors.council_documents(proposal)
         if proposal.status in COUNCIL_STAGES
         else [],
     }
@@ -185,28 +177,26 @@ def proposal_detail(request: HttpRequest, proposal_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def proposal_new(request: HttpRequest) -> HttpResponse:
-    municipality = _municipality(request)
+    municipality = current_municipality(request)
     form = ProposalForm(request.POST or None, municipality=municipality)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            proposal = services.proposal_file(
-                actor=current_user(request),
-                municipality=municipality,
-                type_id=data["type"].pk,
-                draft=services.ProposalDraft(
-                    title=data["title"],
-                    summary=data["summary"],
-                    body=data["body"],
-                    category=data["category"],
-                    location=data["location"],
-                ),
-            )
-        except DomainError as error:
-            form.add_error(None, str(error.message))
-        else:
-            messages.success(request, _("Your proposal was saved as a draft."))
-            return redirect("proposals:detail", proposal_id=proposal.pk)
+    filed = form_submit(
+        form,
+        lambda data: services.proposal_file(
+            actor=current_user(request),
+            municipality=municipality,
+            type_id=data["type"].pk,
+            draft=services.ProposalDraft(
+                title=data["title"],
+                summary=data["summary"],
+                body=data["body"],
+                category=data["category"],
+                location=data["location"],
+            ),
+        ),
+    )
+    if filed is not None:
+        messages.success(request, _("Your proposal was saved as a draft."))
+        return redirect("proposals:detail", proposal_id=filed.value.pk)
     return render(request, "proposals/new.html", {"form": form}, status=422 if form.errors else 200)
 
 
@@ -214,7 +204,7 @@ def _act(request: HttpRequest, proposal_id: int, success: str, action: object) -
     try:
         action(
             actor=current_user(request),
-            municipality=_municipality(request),
+            municipality=current_municipality(request),
             proposal_id=proposal_id,
         )  # type: ignore[operator]
     except DomainError as error:
@@ -276,23 +266,23 @@ def unfollow(request: HttpRequest, proposal_id: int) -> HttpResponseBase:
 def committee_invite(request: HttpRequest, proposal_id: int) -> HttpResponseBase:
     proposal = _proposal_or_404(request, proposal_id)
     form = CommitteeInviteForm(request.POST)
-    if form.is_valid():
-        try:
-            services.committee_invite(
-                actor=current_user(request),
-                municipality=_municipality(request),
-                proposal_id=proposal.pk,
-                email=form.cleaned_data["email"],
-            )
-        except DomainError as error:
-            form.add_error("email", str(error.message))
-        else:
-            messages.success(
-                request,
-                _("%(email)s was invited to the promoters' committee.")
-                % {"email": form.cleaned_data["email"]},
-            )
-            return redirect("proposals:detail", proposal_id=proposal.pk)
+    invited = form_submit(
+        form,
+        lambda data: services.committee_invite(
+            actor=current_user(request),
+            municipality=current_municipality(request),
+            proposal_id=proposal.pk,
+            email=data["email"],
+        ),
+        error_field="email",
+    )
+    if invited is not None:
+        messages.success(
+            request,
+            _("%(email)s was invited to the promoters' committee.")
+            % {"email": form.cleaned_data["email"]},
+        )
+        return redirect("proposals:detail", proposal_id=proposal.pk)
     return _detail_page(request, proposal, invite_form=form)
 
 
@@ -333,28 +323,27 @@ def collection_close(request: HttpRequest, proposal_id: int) -> HttpResponseBase
 def objection_file(request: HttpRequest, proposal_id: int) -> HttpResponseBase:
     proposal = _proposal_or_404(request, proposal_id)
     form = ObjectionForm(request.POST)
-    if form.is_valid():
-        try:
-            services.objection_file(
-                actor=current_user(request),
-                municipality=_municipality(request),
-                proposal_id=proposal.pk,
-                text=form.cleaned_data["text"],
-            )
-        except DomainError as error:
-            form.add_error(None, str(error.message))
-        else:
-            messages.success(
-                request, _("Your objection was filed. The election office will answer it.")
-            )
-            return redirect("proposals:detail", proposal_id=proposal.pk)
+    filed = form_submit(
+        form,
+        lambda data: services.objection_file(
+            actor=current_user(request),
+            municipality=current_municipality(request),
+            proposal_id=proposal.pk,
+            text=data["text"],
+        ),
+    )
+    if filed is not None:
+        messages.success(
+            request, _("Your objection was filed. The election office will answer it.")
+        )
+        return redirect("proposals:detail", proposal_id=proposal.pk)
     return _detail_page(request, proposal, objection_form=form)
 
 
 @municipality_required
 @require_GET
 def proposals_csv(request: HttpRequest) -> HttpResponseBase:
-    municipality = _municipality(request)
+    municipality = current_municipality(request)
     proposals = selectors.proposals_public(municipality, selectors.ProposalFilter()).order_by("id")
     return csv_response(
         request,
@@ -382,10 +371,8 @@ def daily_csv(request: HttpRequest, proposal_id: int) -> HttpResponseBase:
 @municipality_required
 @require_GET
 def answers_csv(request: HttpRequest) -> HttpResponseBase:
-    municipality = _municipality(request)
-    answers = CouncilAnswer.objects.filter(proposal__municipality=municipality).order_by(
-        "answered_at"
-    )
+    municipality = current_municipality(request)
+    answers = selectors.council_answers_public(municipality)
     return csv_response(
         request,
         f"council-answers-{municipality.slug}.csv",
@@ -400,7 +387,7 @@ def signatories_csv(request: HttpRequest, proposal_id: int) -> HttpResponseBase:
     try:
         proposal = services.signatory_list_open(
             actor=current_user(request),
-            municipality=_municipality(request),
+            municipality=current_municipality(request),
             proposal_id=proposal_id,
         )
     except DomainError as error:

@@ -14,10 +14,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.views.decorators.http import require_GET
 
-from identity.decorators import municipality_required
+from identity.decorators import current_municipality, municipality_required
 from identity.errors import DomainError
 from identity.exports import csv_response
-from identity.models import Municipality
 from voting import selectors
 from voting.models import Election
 from voting.services import record_bytes
@@ -84,14 +83,9 @@ def record_response(request: HttpRequest, election: Election) -> HttpResponse:
     return response
 
 
-def _municipality(request: HttpRequest) -> Municipality:
-    municipality: Municipality = request.municipality  # type: ignore[attr-defined]
-    return municipality
-
-
 def _public_election(request: HttpRequest, election_id: int) -> Election:
     try:
-        return selectors.election_visible(_municipality(request), election_id, None)
+        return selectors.election_visible(current_municipality(request), election_id, None)
     except DomainError as error:
         raise Http404(str(error.message)) from error
 

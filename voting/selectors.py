@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -456,3 +456,71 @@ def ballot_context(user: User | AnonymousUser, election: Election) -> dict[str, 
         "questions": election.header["election"]["questions"],
         "alias": status.alias,
     }
+
+
+# The election office's and the trustees' pages (the views check the role) ---------------------
+
+
+def election_in(municipality: Municipality, election_id: int) -> Election | None:
+    """Any election of the municipality, drafts included: for pages already guarded by role."""
+    return (
+        Election.objects.filter(pk=election_id, municipality=municipality)
+        .select_related("municipality")
+        .first()
+    )
+
+
+def office_election_list(municipality: Municipality) -> QuerySet[Election]:
+    return (
+        Election.objects.filter(municipality=municipality)
+        .annotate(
+            trustee_count=Count("trustees", distinct=True),
+            question_count=Count("questions", distinct=True),
+        )
+        .order_by("-opens_at", "-id")
+    )
+
+
+def decrypted_trustee_ids(election: Election) -> set[int]:
+    return set(election.decryptions.values_list("trustee_id", flat=True))
+
+
+def ballot_counts(election: Election) -> dict[str, int]:
+    """Cast ballots, the ones that count (the last per voter) and audited (spoiled) ones."""
+    counts: dict[str, int] = election.ballots.aggregate(
+        cast=Count("id", filter=Q(kind="cast")),
+        counted=Count("id", filter=Q(kind="cast", superseded=False)),
+        audited=Count("id", filter=Q(kind="audited")),
+    )
+    return counts
+
+
+def roll_exclusions(election: Election) -> QuerySet[RollExclusion]:
+    return (
+        RollExclusion.objects.filter(election=election)
+        .select_related("user")
+        .order_by("code", "user__email", "id")
+    )
+
+
+def roll_exclusion_counts(election: Election) -> list[tuple[str, int]]:
+    """How many people were left off the roll for each reason code."""
+    return [
+        (row["code"], row["n"])
+        for row in RollExclusion.objects.filter(election=election)
+        .values("code")
+        .annotate(n=Count("id"))
+        .order_by("code")
+    ]
+
+
+def trusteeships_of(user: User, municipality: Municipality) -> list[Trustee]:
+    return list(
+        Trustee.objects.filter(election__municipality=municipality, user=user)
+        .select_related("election")
+        .order_by("-election__opens_at", "-election_id")
+    )
+
+
+def co_trustees(election: Election, trustee: Trustee) -> list[Trustee]:
+    return list(Trustee.objects.filter(election=election).exclude(pk=trustee.pk).order_by("tid"))

@@ -20,20 +20,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 
-from identity.decorators import current_user, municipality_required
+from identity.decorators import current_municipality, current_user, municipality_required
 from identity.errors import NotFound
-from identity.models import Municipality, User
+from identity.models import User
 from voting import selectors
 from voting.forms import TrackerSearchForm
-from voting.models import Election, Phase, Question, Status, Trustee
+from voting.models import Election, Phase, Question, Status
 
 ELECTIONS_PER_PAGE = 20
 BOARD_PER_PAGE = selectors.BOARD_PAGE_SIZE
-
-
-def _municipality(request: HttpRequest) -> Municipality:
-    municipality: Municipality = request.municipality  # type: ignore[attr-defined]
-    return municipality
 
 
 def _user_or_none(request: HttpRequest) -> User | None:
@@ -43,7 +38,7 @@ def _user_or_none(request: HttpRequest) -> User | None:
 def _election_or_404(request: HttpRequest, election_id: int) -> Election:
     try:
         return selectors.election_visible(
-            _municipality(request), election_id, _user_or_none(request)
+            current_municipality(request), election_id, _user_or_none(request)
         )
     except NotFound as error:
         raise Http404(str(error.message)) from error
@@ -61,7 +56,9 @@ def _public_election_or_404(request: HttpRequest, election_id: int) -> Election:
 @require_GET
 def election_list(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
-    elections = selectors.elections_public(_municipality(request)).order_by("-opens_at", "-id")
+    elections = selectors.elections_public(current_municipality(request)).order_by(
+        "-opens_at", "-id"
+    )
     page = Paginator(elections, ELECTIONS_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -126,13 +123,9 @@ def election_detail(request: HttpRequest, election_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def my_elections(request: HttpRequest) -> HttpResponse:
-    municipality = _municipality(request)
+    municipality = current_municipality(request)
     user = current_user(request)
-    trusteeships = list(
-        Trustee.objects.filter(election__municipality=municipality, user=user)
-        .select_related("election")
-        .order_by("-election__opens_at", "-election_id")
-    )
+    trusteeships = selectors.trusteeships_of(user, municipality)
     return render(
         request,
         "voting/mine.html",

@@ -9,34 +9,25 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from identity.decorators import current_user, staff_view
+from identity.decorators import current_municipality, current_user, staff_view
 from identity.errors import DomainError
+from identity.form_submit import form_submit
 from identity.models import Municipality
-from voting import permissions, services
+from voting import permissions, selectors, services
 from voting.forms import ElectionForm, QuestionFormSet, TrusteeAppointForm
-from voting.models import Election, Question, RollExclusion, Status, Trustee
+from voting.models import Election, Status
 from voting.views import selection_hint
 
 EXCLUSIONS_PER_PAGE = 100
 
 
-def _municipality(request: HttpRequest) -> Municipality:
-    municipality: Municipality = request.municipality  # type: ignore[attr-defined]
-    return municipality
-
-
-def _elections(municipality: Municipality) -> QuerySet[Election]:
-    return Election.objects.filter(municipality=municipality)
-
-
 def _election_or_404(municipality: Municipality, election_id: int) -> Election:
-    election = _elections(municipality).filter(pk=election_id).first()
+    election = selectors.election_in(municipality, election_id)
     if election is None:
         raise Http404("No such election")
     return election
@@ -50,11 +41,11 @@ def _act(
     request: HttpRequest, election_id: int, success: str, action: Callable[..., object]
 ) -> HttpResponseBase:
     """A button on the election's office page: call the service, say what happened, go back."""
-    _election_or_404(_municipality(request), election_id)
+    _election_or_404(current_municipality(request), election_id)
     try:
         action(
             actor=current_user(request),
-            municipality=_municipality(request),
+            municipality=current_municipality(request),
             election_id=election_id,
         )
     except DomainError as error:
@@ -67,14 +58,7 @@ def _act(
 @staff_view(permissions.can_manage_elections)
 @require_GET
 def office_list(request: HttpRequest) -> HttpResponse:
-    elections = (
-        _elections(_municipality(request))
-        .annotate(
-            trustee_count=Count("trustees", distinct=True),
-            question_count=Count("questions", distinct=True),
-        )
-        .order_by("-opens_at", "-id")
-    )
+    elections = selectors.office_election_list(current_municipality(request))
     page = Paginator(elections, 50).get_page(request.GET.get("page"))
     return render(request, "voting/office/list.html", {"page": page})
 
@@ -82,7 +66,7 @@ def office_list(request: HttpRequest) -> HttpResponse:
 @staff_view(permissions.can_manage_elections)
 @require_http_methods(["GET", "POST"])
 def office_edit(request: HttpRequest, election_id: int | None = None) -> HttpResponse:
-    municipality = _municipality(request)
+    municipality = current_municipality(request)
     election = _election_or_404(municipality, election_id) if election_id is not None else None
     if election is not None and election.status != Status.DRAFT:
         messages.error(
@@ -101,26 +85,25 @@ def office_edit(request: HttpRequest, election_id: int | None = None) -> HttpRes
             "methods": election.methods,
         }
     form = ElectionForm(request.POST or None, initial=initial or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            if election is None:
-                saved = services.election_create(
-                    actor=current_user(request), municipality=municipality, values=form.values()
-                )
-            else:
-                saved = services.election_update(
-                    actor=current_user(request),
-                    municipality=municipality,
-                    election_id=election.pk,
-                    values=form.values(),
-                )
-        except DomainError as error:
-            form.add_error(None, str(error.message))
-        else:
-            messages.success(request, _("The election “%(title)s” was saved.") % {"title": saved})
-            if election is None:
-                return redirect("voting:office_questions", election_id=saved.pk)
-            return _back(saved.pk)  # type: ignore[return-value]
+
+    def save(_data: dict[str, Any]) -> Election:
+        if election is None:
+            return services.election_create(
+                actor=current_user(request), municipality=municipality, values=form.values()
+            )
+        return services.election_update(
+            actor=current_user(request),
+            municipality=municipality,
+            election_id=election.pk,
+            values=form.values(),
+        )
+
+    saved = form_submit(form, save)
+    if saved is not None:
+        messages.success(request, _("The election “%(title)s” was saved.") % {"title": saved.value})
+        if election is None:
+            return redirect("voting:office_questions", election_id=saved.value.pk)
+        return _back(saved.value.pk)  # type: ignore[return-value]
     return render(
         request,
         "voting/office/election_form.html",
@@ -129,29 +112,21 @@ def office_edit(request: HttpRequest, election_id: int | None = None) -> HttpRes
     )
 
 
-def _trustees(election: Election) -> list[Trustee]:
-    return list(election.trustees.select_related("user").order_by("tid"))
-
-
 def _detail_context(election: Election) -> dict[str, Any]:
-    trustees = _trustees(election)
-    decrypted = set(
-        election.decryptions.values_list("trustee_id", flat=True)
+    trustees = selectors.trustees_of(election)
+    decrypted = (
+        selectors.decrypted_trustee_ids(election)
         if election.status in (Status.TALLIED, Status.PUBLISHED)
-        else []
+        else set()
     )
-    counts = election.ballots.aggregate(
-        cast=Count("id", filter=Q(kind="cast")),
-        counted=Count("id", filter=Q(kind="cast", superseded=False)),
-        audited=Count("id", filter=Q(kind="audited")),
-    )
+    counts = selectors.ballot_counts(election)
     draft = election.status == Status.DRAFT
     return {
         "election": election,
         "phase": election.phase(),
         "questions": [
             (question, selection_hint(question.min_selections, question.max_selections))
-            for question in Question.objects.filter(election=election).order_by("position")
+            for question in selectors.questions_of(election)
         ],
         "trustees": trustees,
         "decrypted": decrypted,
@@ -180,20 +155,20 @@ def _detail_page(
 @staff_view(permissions.can_manage_elections)
 @require_GET
 def office_detail(request: HttpRequest, election_id: int) -> HttpResponse:
-    return _detail_page(request, _election_or_404(_municipality(request), election_id))
+    return _detail_page(request, _election_or_404(current_municipality(request), election_id))
 
 
 @staff_view(permissions.can_manage_elections)
 @require_http_methods(["GET", "POST"])
 def office_questions(request: HttpRequest, election_id: int) -> HttpResponse:
-    municipality = _municipality(request)
+    municipality = current_municipality(request)
     election = _election_or_404(municipality, election_id)
     if election.status != Status.DRAFT:
         messages.error(
             request, _("The election is frozen: its questions, voter roll and keys cannot change.")
         )
         return _back(election.pk)  # type: ignore[return-value]
-    existing = list(Question.objects.filter(election=election).order_by("position"))
+    existing = selectors.questions_of(election)
     initial = [QuestionFormSet.form.initial_of(q) for q in existing]
     # Two empty slots below the questions already there, so a question can be added without
     # JavaScript; empty slots are ignored.
@@ -230,29 +205,30 @@ def office_questions(request: HttpRequest, election_id: int) -> HttpResponse:
 @staff_view(permissions.can_manage_elections)
 @require_POST
 def office_trustee_appoint(request: HttpRequest, election_id: int) -> HttpResponseBase:
-    municipality = _municipality(request)
+    municipality = current_municipality(request)
     election = _election_or_404(municipality, election_id)
     form = TrusteeAppointForm(request.POST)
-    if form.is_valid():
-        try:
-            trustee = services.trustee_appoint(
-                actor=current_user(request),
-                municipality=municipality,
-                election_id=election.pk,
-                email=form.cleaned_data["email"],
+    appointed = form_submit(
+        form,
+        lambda data: services.trustee_appoint(
+            actor=current_user(request),
+            municipality=municipality,
+            election_id=election.pk,
+            email=data["email"],
+        ),
+        error_field="email",
+    )
+    if appointed is not None:
+        trustee = appointed.value
+        messages.success(
+            request,
+            _(
+                "%(email)s is now trustee %(tid)s. They upload their public key on their "
+                "trustee page."
             )
-        except DomainError as error:
-            form.add_error("email", str(error.message))
-        else:
-            messages.success(
-                request,
-                _(
-                    "%(email)s is now trustee %(tid)s. They upload their public key on their "
-                    "trustee page."
-                )
-                % {"email": trustee.user.email, "tid": trustee.tid},
-            )
-            return _back(election.pk)
+            % {"email": trustee.user.email, "tid": trustee.tid},
+        )
+        return _back(election.pk)
     return _detail_page(request, election, appoint_form=form)
 
 
@@ -271,7 +247,7 @@ def office_trustee_remove(
 @require_http_methods(["GET", "POST"])
 def office_freeze(request: HttpRequest, election_id: int) -> HttpResponseBase:
     """A confirmation page that says what becomes unchangeable, then the freeze itself."""
-    municipality = _municipality(request)
+    municipality = current_municipality(request)
     election = _election_or_404(municipality, election_id)
     if request.method == "POST":
         try:
@@ -297,18 +273,9 @@ def office_freeze(request: HttpRequest, election_id: int) -> HttpResponseBase:
 @require_GET
 def office_roll_report(request: HttpRequest, election_id: int) -> HttpResponse:
     """Who was left off the roll and why (office only: it names people)."""
-    election = _election_or_404(_municipality(request), election_id)
-    exclusions = (
-        RollExclusion.objects.filter(election=election)
-        .select_related("user")
-        .order_by("code", "user__email", "id")
-    )
-    by_code = (
-        RollExclusion.objects.filter(election=election)
-        .values("code")
-        .annotate(n=Count("id"))
-        .order_by("code")
-    )
+    election = _election_or_404(current_municipality(request), election_id)
+    exclusions = selectors.roll_exclusions(election)
+    by_code = selectors.roll_exclusion_counts(election)
     page = Paginator(exclusions, EXCLUSIONS_PER_PAGE).get_page(request.GET.get("page"))
     rows = [(exclusion, permissions.reason_message(exclusion.code)) for exclusion in page]
     return render(
@@ -318,9 +285,7 @@ def office_roll_report(request: HttpRequest, election_id: int) -> HttpResponse:
             "election": election,
             "page": page,
             "rows": rows,
-            "by_code": [
-                (row["code"], permissions.reason_message(row["code"]), row["n"]) for row in by_code
-            ],
+            "by_code": [(code, permissions.reason_message(code), n) for code, n in by_code],
             "roll_size": election.roll.count(),
         },
     )

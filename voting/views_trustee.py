@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from identity.decorators import current_user, municipality_required
+from identity.decorators import current_municipality, current_user, municipality_required
 from identity.errors import DomainError
 from identity.models import Municipality, User
 from voting import selectors, services
@@ -39,23 +39,14 @@ NOT_TRUSTEE = Refusal(
 )
 
 
-def _municipality(request: HttpRequest) -> Municipality:
-    municipality: Municipality = request.municipality  # type: ignore[attr-defined]
-    return municipality
-
-
 def _trustee_or_refusal(
     request: HttpRequest, election_id: int
 ) -> tuple[Election, Trustee] | HttpResponse:
-    election = (
-        Election.objects.filter(pk=election_id, municipality=_municipality(request))
-        .select_related("municipality")
-        .first()
-    )
+    election = selectors.election_in(current_municipality(request), election_id)
     if election is None:
         raise Http404("No such election")
     user = current_user(request)
-    trustee = Trustee.objects.filter(election=election, user=user).first()
+    trustee = selectors.trustee_of(user, election)
     if trustee is None:
         return render(request, "identity/forbidden.html", {"decision": NOT_TRUSTEE}, status=403)
     return election, trustee
@@ -75,7 +66,7 @@ def _page(
         Status.TALLIED,
         Status.PUBLISHED,
     )
-    others = list(Trustee.objects.filter(election=election).exclude(pk=trustee.pk).order_by("tid"))
+    others = selectors.co_trustees(election, trustee)
     return render(
         request,
         "voting/trustee.html",
@@ -144,7 +135,7 @@ def _upload(
         try:
             store(
                 current_user(request),
-                _municipality(request),
+                current_municipality(request),
                 election.pk,
                 form.cleaned_data["json"],
             )

@@ -172,7 +172,10 @@ def phase_advance(*, actor: User, debate_id: int) -> Phase:
     debate = debate_get(debate_id, lock=True)
     require_moderator(actor, debate)
     now = timezone.now()
-    rows = list(Phase.objects.select_for_update().filter(debate=debate).order_by("starts_at"))
+    # Locked in pk order, as every multi-row lock is, so two writers cannot deadlock; the
+    # decisions below need the phases in time order.
+    locked = Phase.objects.select_for_update().filter(debate=debate).order_by("pk")
+    rows = sorted(locked, key=lambda p: (p.starts_at, p.pk))
     current = next((p for p in rows if p.starts_at <= now < p.ends_at), None)
     if current is None:
         upcoming = [p for p in rows if p.starts_at > now]

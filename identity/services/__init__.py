@@ -8,8 +8,10 @@ from identity.services.counter import (
 from identity.services.oidc import identity_provider_configure
 from identity.services.register import ImportReport, register_import
 from identity.services.roles import (
+    account_flags_set,
     municipality_create,
     municipality_settings_update,
+    municipality_update,
     profile_update,
     role_grant,
     role_revoke,
@@ -23,9 +25,11 @@ from identity.services.verification import (
 
 __all__ = [
     "ImportReport",
+    "account_flags_set",
     "identity_provider_configure",
     "municipality_create",
     "municipality_settings_update",
+    "municipality_update",
     "profile_update",
     "register_import",
     "resident_account_create",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -11,8 +14,23 @@ from identity.audit import audit_record
 from identity.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from identity.models import Municipality, Role, RoleAssignment, User
 
+MUNICIPALITY_EDITABLE = (
+    "slug",
+    "name",
+    "name_en",
+    "code",
+    "host",
+    "is_active",
+    "verification_valid_days",
+)
+ACCOUNT_FLAGS = ("is_active", "is_staff", "is_superuser")
+# Only a superuser may make or unmake staff and superusers.
+_OPERATOR_FLAGS = frozenset({"is_staff", "is_superuser"})
 
-@transaction.atomic(durable=True)
+
+# Not durable: the Django admin calls these inside the transaction it opens for every change
+# page, so the row and its audit entry still commit together (docs/decisions.md).
+@transaction.atomic
 def municipality_create(
     *, actor: User | None, slug: str, name: str, name_en: str, code: str, host: str | None = None
 ) -> Municipality:
@@ -32,6 +50,82 @@ def municipality_create(
         data={"slug": slug, "name": name, "name_en": name_en, "code": code, "host": host},
     )
     return municipality
+
+
+@transaction.atomic
+def municipality_update(
+    *, actor: User, municipality_id: int, values: dict[str, Any]
+) -> Municipality:
+    """The site operator changes a municipality (Django admin); each changed field is audited
+    with its old and new value."""
+    if not actor.is_superuser:
+        raise PermissionDenied(_("Only the site operator can change a municipality."))
+    unknown = set(values) - set(MUNICIPALITY_EDITABLE)
+    if unknown:
+        raise InvalidInput(
+            _("These fields cannot be changed here: %(fields)s")
+            % {"fields": ", ".join(sorted(unknown))},
+            code="not_editable",
+        )
+    locked = Municipality.objects.select_for_update().filter(pk=municipality_id).first()
+    if locked is None:
+        raise NotFound(_("No such municipality."))
+    if "host" in values:
+        values = {**values, "host": values["host"] or None}
+    changes = {
+        field: {"old": getattr(locked, field), "new": new}
+        for field, new in values.items()
+        if getattr(locked, field) != new
+    }
+    if not changes:
+        return locked
+    for field in changes:
+        setattr(locked, field, values[field])
+    try:
+        locked.full_clean()
+    except ValidationError as error:
+        raise InvalidInput(" ".join(error.messages), code="invalid_municipality") from error
+    locked.save(update_fields=list(changes))
+    audit_record(
+        actor=actor,
+        municipality=locked,
+        action="municipality.change",
+        target=locked,
+        data=changes,
+    )
+    return locked
+
+
+@transaction.atomic
+def account_flags_set(*, actor: User, user_id: int, flags: dict[str, bool]) -> User:
+    """Turn an account's active, staff or superuser flag on or off (Django admin): each change
+    goes to the site chain of the audit log, since these flags open the admin itself."""
+    unknown = set(flags) - set(ACCOUNT_FLAGS)
+    if unknown:
+        raise InvalidInput(_("Unknown account flag."), code="unknown_flag")
+    if not actor.is_staff:
+        raise PermissionDenied(_("Only the site operator can change an account's flags."))
+    locked = User.objects.select_for_update().filter(pk=user_id).first()
+    if locked is None:
+        raise NotFound(_("No such account."))
+    changes = {
+        flag: {"old": getattr(locked, flag), "new": value}
+        for flag, value in flags.items()
+        if getattr(locked, flag) != value
+    }
+    if not changes:
+        return locked
+    if _OPERATOR_FLAGS & set(changes) and not actor.is_superuser:
+        raise PermissionDenied(
+            _("Only a superuser can make or unmake staff and superusers."), code="not_superuser"
+        )
+    for flag in changes:
+        setattr(locked, flag, flags[flag])
+    locked.save(update_fields=list(changes))
+    audit_record(
+        actor=actor, municipality=None, action="account.flags_change", target=locked, data=changes
+    )
+    return locked
 
 
 @transaction.atomic(durable=True)

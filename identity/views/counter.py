@@ -6,7 +6,6 @@ Every page that shows personal data records one `verification.staff_view` audit 
 
 from __future__ import annotations
 
-import re
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -15,9 +14,8 @@ import qrcode.image.svg
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.db.models import Prefetch, Q, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
@@ -26,19 +24,19 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from identity import permissions, services
+from identity import permissions, selectors, services
 from identity.dates import parse_date
-from identity.decorators import current_user, staff_view
+from identity.decorators import current_municipality, current_user, staff_view
 from identity.errors import DomainError
+from identity.form_submit import form_submit
 from identity.keys import PersonFacts
-from identity.models import DocumentType, EndReason, Municipality, User, Verification
-from identity.services.counter import COUNTER_LOGIN_DOMAIN, is_counter_login, letter_allowed
+from identity.models import DocumentType, EndReason, User
+from identity.services.counter import is_counter_login, letter_allowed
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
 SEARCH_LIMIT = 50
-_DIGITS = re.compile(r"^\d{4,}$")
 _DATE_HELP = gettext_lazy("For example 1990-04-01 or 平成2年4月1日.")
 
 
@@ -138,44 +136,7 @@ class RevokeForm(forms.Form):
     note = forms.CharField(label=gettext_lazy("Note (optional)"), max_length=200, required=False)
 
 
-# Reads ------------------------------------------------------------------------------------------
-
-
-def _municipality(request: HttpRequest) -> Municipality:
-    municipality: Municipality = request.municipality  # type: ignore[attr-defined]
-    return municipality
-
-
-def _history(municipality: Municipality) -> QuerySet[Verification]:
-    return Verification.objects.filter(municipality=municipality).order_by("-verified_at", "-pk")
-
-
-def _search(municipality: Municipality, query: str) -> tuple[str, list[User]]:
-    """Accounts matching an e-mail address or login id (exactly), or this municipality's
-    verifications by name; each with its verifications here, newest first (two queries)."""
-    query = query.strip()
-    users = User.objects.filter(is_active=True)
-    if "@" in query:
-        kind, users = "email", users.filter(email__iexact=query)
-    elif _DIGITS.match(query):
-        kind, users = (
-            "email",
-            users.filter(email__startswith=f"{query}@").filter(
-                email__endswith=f".{COUNTER_LOGIN_DOMAIN}"
-            ),
-        )
-    else:
-        kind = "name"
-        condition = Q(verifications__municipality=municipality)
-        for token in query.split():
-            condition &= Q(verifications__legal_name__icontains=token)
-        users = users.filter(condition).distinct()
-    found: list[User] = list(
-        users.prefetch_related(
-            Prefetch("verifications", queryset=_history(municipality), to_attr="here")
-        ).order_by("email")[:SEARCH_LIMIT]
-    )
-    return kind, found
+# Helpers ----------------------------------------------------------------------------------------
 
 
 def _person_context(
@@ -185,8 +146,8 @@ def _person_context(
     verify_form: CounterVerifyForm | None = None,
     revoke_form: RevokeForm | None = None,
 ) -> dict[str, Any]:
-    municipality = _municipality(request)
-    history = list(_history(municipality).filter(user=person).select_related("verified_by"))
+    municipality = current_municipality(request)
+    history = selectors.verifications_of_person(municipality, person)
     active = next((v for v in history if v.ended_at is None), None)
     services.staff_view_record(
         actor=current_user(request),
@@ -210,7 +171,10 @@ def _person_context(
 
 
 def _person(user_id: int) -> User:
-    return get_object_or_404(User, pk=user_id, is_active=True)
+    person = selectors.account_active(user_id)
+    if person is None:
+        raise Http404("No such account")
+    return person
 
 
 # Pages ------------------------------------------------------------------------------------------
@@ -219,11 +183,13 @@ def _person(user_id: int) -> User:
 @staff_view(permissions.can_verify_at_counter)
 @require_GET
 def search(request: HttpRequest) -> HttpResponse:
-    municipality = _municipality(request)
+    municipality = current_municipality(request)
     form = CounterSearchForm(request.GET or None)
     results: list[User] | None = None
     if form.is_bound and form.is_valid():
-        kind, results = _search(municipality, form.cleaned_data["q"])
+        kind, results = selectors.accounts_search(
+            municipality, form.cleaned_data["q"], SEARCH_LIMIT
+        )
         services.staff_view_record(
             actor=current_user(request),
             municipality=municipality,
@@ -242,22 +208,21 @@ def search(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def account_create(request: HttpRequest) -> HttpResponse:
     form = AccountCreateForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            user = services.resident_account_create(
-                actor=current_user(request),
-                municipality=_municipality(request),
-                email=form.cleaned_data["email"],
-                display_name=form.cleaned_data["display_name"],
-            )
-        except DomainError as error:
-            form.add_error(None, str(error.message))
-        else:
-            messages.success(
-                request,
-                _("The account was created. Now verify the resident and print the letter."),
-            )
-            return redirect("identity:counter_person", user_id=user.pk)
+    created = form_submit(
+        form,
+        lambda data: services.resident_account_create(
+            actor=current_user(request),
+            municipality=current_municipality(request),
+            email=data["email"],
+            display_name=data["display_name"],
+        ),
+    )
+    if created is not None:
+        messages.success(
+            request,
+            _("The account was created. Now verify the resident and print the letter."),
+        )
+        return redirect("identity:counter_person", user_id=created.value.pk)
     return render(
         request,
         "identity/counter/account_create.html",
@@ -284,7 +249,7 @@ def verify(request: HttpRequest, user_id: int) -> HttpResponseBase:
         try:
             services.verification_by_counter(
                 actor=current_user(request),
-                municipality=_municipality(request),
+                municipality=current_municipality(request),
                 user=person,
                 person=form.person(),
                 document_type=form.cleaned_data["document_type"],
@@ -307,10 +272,10 @@ def verify(request: HttpRequest, user_id: int) -> HttpResponseBase:
 @staff_view(permissions.can_verify_at_counter)
 @require_POST
 def revoke(request: HttpRequest, verification_id: int) -> HttpResponseBase:
-    municipality = _municipality(request)
-    verification = get_object_or_404(
-        Verification.objects.only("pk", "user_id"), pk=verification_id, municipality=municipality
-    )
+    municipality = current_municipality(request)
+    verification = selectors.verification_of_municipality(municipality, verification_id)
+    if verification is None:
+        raise Http404("No such verification")
     form = RevokeForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose why the verification is withdrawn."))
@@ -347,7 +312,7 @@ def _qr_svg(url: str) -> SafeString:
 @staff_view(permissions.can_verify_at_counter)
 @require_GET
 def letter(request: HttpRequest, user_id: int) -> HttpResponseBase:
-    municipality = _municipality(request)
+    municipality = current_municipality(request)
     try:
         issued = services.resident_letter_issue(
             actor=current_user(request), municipality=municipality, user_id=user_id
@@ -361,12 +326,7 @@ def letter(request: HttpRequest, user_id: int) -> HttpResponseBase:
             kwargs={"uidb36": issued.uidb36, "key": issued.key},
         )
     )
-    current = (
-        Verification.objects.active()
-        .filter(user=issued.user, municipality=municipality)
-        .only("legal_name")
-        .first()
-    )
+    current = selectors.verification_active(issued.user, municipality)
     issued_at = timezone.now()
     return render(
         request,

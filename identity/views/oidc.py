@@ -21,10 +21,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
-from identity import permissions, services
-from identity.decorators import current_user, municipality_required, staff_view
-from identity.errors import DomainError
-from identity.models import IdentityProvider, Municipality
+from identity import permissions, selectors, services
+from identity.decorators import (
+    current_municipality,
+    current_user,
+    municipality_required,
+    staff_view,
+)
+from identity.form_submit import form_submit
+from identity.models import Municipality
 from identity.models.oidc import provider_id_for
 
 logger = logging.getLogger(__name__)
@@ -59,15 +64,6 @@ class IdentityProviderForm(forms.Form):
     )
 
 
-def _municipality(request: HttpRequest) -> Municipality:
-    municipality: Municipality = request.municipality  # type: ignore[attr-defined]
-    return municipality
-
-
-def _provider_of(municipality: Municipality) -> IdentityProvider | None:
-    return IdentityProvider.objects.select_related("app").filter(municipality=municipality).first()
-
-
 def _callback_url(request: HttpRequest, municipality: Municipality) -> str:
     """The redirect URI the municipality registers at its provider (the one allauth sends)."""
     path = reverse("openid_connect_callback", kwargs={"provider_id": provider_id_for(municipality)})
@@ -77,8 +73,8 @@ def _callback_url(request: HttpRequest, municipality: Municipality) -> str:
 @staff_view(permissions.can_manage_identity_provider)
 @require_http_methods(["GET", "POST"])
 def identity_provider(request: HttpRequest) -> HttpResponse:
-    municipality = _municipality(request)
-    current = _provider_of(municipality)
+    municipality = current_municipality(request)
+    current = selectors.identity_provider_of(municipality)
     initial = (
         {
             "name": current.app.name,
@@ -89,16 +85,15 @@ def identity_provider(request: HttpRequest) -> HttpResponse:
         else {}
     )
     form = IdentityProviderForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.identity_provider_configure(
-                actor=current_user(request), municipality=municipality, **form.cleaned_data
-            )
-        except DomainError as error:
-            form.add_error(None, str(error.message))
-        else:
-            messages.success(request, _("The identity provider was saved."))
-            return redirect("identity:identity_provider")
+    saved = form_submit(
+        form,
+        lambda data: services.identity_provider_configure(
+            actor=current_user(request), municipality=municipality, **data
+        ),
+    )
+    if saved is not None:
+        messages.success(request, _("The identity provider was saved."))
+        return redirect("identity:identity_provider")
     return render(
         request,
         "identity/oidc/identity_provider.html",
@@ -118,7 +113,7 @@ def identity_provider(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def verify(request: HttpRequest) -> HttpResponse:
     """What will be shared, and a button that starts allauth's connect flow at the provider."""
-    provider = _provider_of(_municipality(request))
+    provider = selectors.identity_provider_of(current_municipality(request))
     if provider is None:
         return render(request, "identity/oidc/verify.html", {"provider": None}, status=404)
     if request.method == "POST":

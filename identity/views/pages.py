@@ -17,16 +17,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from identity import permissions, selectors, services
 from identity.audit import chain_head, chain_of
-from identity.decorators import current_user, staff_view
+from identity.decorators import current_municipality, current_user, staff_view
 from identity.errors import DomainError
 from identity.exports import AUDIT_COLUMNS, csv_response
+from identity.form_submit import form_submit
 from identity.forms import AuditFilterForm, MunicipalitySettingsForm, ProfileForm, RoleGrantForm
-from identity.models import AuditEntry, Municipality, Role
-
-
-def _municipality(request: HttpRequest) -> Municipality:
-    municipality: Municipality = request.municipality  # type: ignore[attr-defined]
-    return municipality
+from identity.models import AuditEntry, Role
 
 
 @require_GET
@@ -43,14 +39,14 @@ def home(request: HttpRequest) -> HttpResponse:
 def account(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     form = ProfileForm(request.POST or None, initial={"display_name": user.display_name})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.profile_update(actor=user, display_name=form.cleaned_data["display_name"])
-        except DomainError as error:
-            form.add_error("display_name", str(error.message))
-        else:
-            messages.success(request, _("Your profile was saved."))
-            return redirect("identity:account")
+    saved = form_submit(
+        form,
+        lambda data: services.profile_update(actor=user, display_name=data["display_name"]),
+        error_field="display_name",
+    )
+    if saved is not None:
+        messages.success(request, _("Your profile was saved."))
+        return redirect("identity:account")
     return render(
         request,
         "identity/account.html",
@@ -64,7 +60,7 @@ def account(request: HttpRequest) -> HttpResponse:
 
 @staff_view(permissions.can_open_staff_dashboard)
 def staff_dashboard(request: HttpRequest) -> HttpResponse:
-    municipality = _municipality(request)
+    municipality = current_municipality(request)
     return render(
         request,
         "identity/staff/dashboard.html",
@@ -82,23 +78,22 @@ def staff_dashboard(request: HttpRequest) -> HttpResponse:
 @staff_view(permissions.can_manage_roles)
 @require_http_methods(["GET", "POST"])
 def settings_page(request: HttpRequest) -> HttpResponse:
-    municipality = _municipality(request)
+    municipality = current_municipality(request)
     form = MunicipalitySettingsForm(
         request.POST or None,
         initial={"verification_valid_days": municipality.verification_valid_days},
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.municipality_settings_update(
-                actor=current_user(request),
-                municipality=municipality,
-                verification_valid_days=form.cleaned_data["verification_valid_days"],
-            )
-        except DomainError as error:
-            form.add_error(None, str(error.message))
-        else:
-            messages.success(request, _("The settings were saved."))
-            return redirect("identity:settings")
+    saved = form_submit(
+        form,
+        lambda data: services.municipality_settings_update(
+            actor=current_user(request),
+            municipality=municipality,
+            verification_valid_days=data["verification_valid_days"],
+        ),
+    )
+    if saved is not None:
+        messages.success(request, _("The settings were saved."))
+        return redirect("identity:settings")
     status = 422 if form.errors else 200
     return render(request, "identity/staff/settings.html", {"form": form}, status=status)
 
@@ -106,25 +101,25 @@ def settings_page(request: HttpRequest) -> HttpResponse:
 @staff_view(permissions.can_manage_roles)
 @require_http_methods(["GET", "POST"])
 def roles(request: HttpRequest) -> HttpResponse:
-    municipality = _municipality(request)
+    municipality = current_municipality(request)
     form = RoleGrantForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            assignment = services.role_grant(
-                actor=current_user(request),
-                municipality=municipality,
-                email=form.cleaned_data["email"],
-                role=form.cleaned_data["role"],
-            )
-        except DomainError as error:
-            form.add_error(None, str(error.message))
-        else:
-            messages.success(
-                request,
-                _("%(user)s is now %(role)s.")
-                % {"user": assignment.user.email, "role": assignment.get_role_display()},
-            )
-            return redirect("identity:roles")
+    granted = form_submit(
+        form,
+        lambda data: services.role_grant(
+            actor=current_user(request),
+            municipality=municipality,
+            email=data["email"],
+            role=data["role"],
+        ),
+    )
+    if granted is not None:
+        assignment = granted.value
+        messages.success(
+            request,
+            _("%(user)s is now %(role)s.")
+            % {"user": assignment.user.email, "role": assignment.get_role_display()},
+        )
+        return redirect("identity:roles")
     status = 422 if form.errors else 200
     return render(
         request,
@@ -141,7 +136,7 @@ def role_revoke(request: HttpRequest, assignment_id: int) -> HttpResponseBase:
         assignment = services.role_revoke(
             actor=current_user(request),
             assignment_id=assignment_id,
-            municipality=_municipality(request),
+            municipality=current_municipality(request),
         )
     except DomainError as error:
         messages.error(request, str(error.message))
@@ -164,7 +159,7 @@ def _audit_filters(request: HttpRequest) -> tuple[AuditFilterForm, selectors.Aud
 @staff_view(permissions.can_view_audit_log)
 @require_GET
 def audit_log(request: HttpRequest) -> HttpResponse:
-    municipality = _municipality(request)
+    municipality = current_municipality(request)
     form, filters = _audit_filters(request)
     page = Paginator(selectors.audit_entries(municipality, filters), 50).get_page(
         request.GET.get("page")
@@ -206,7 +201,7 @@ def _audit_rows(entries: Any) -> Iterator[list[Any]]:
 @staff_view(permissions.can_view_audit_log)
 @require_GET
 def audit_csv(request: HttpRequest) -> HttpResponseBase:
-    municipality = _municipality(request)
+    municipality = current_municipality(request)
     _form, filters = _audit_filters(request)
     entries = selectors.audit_entries(municipality, filters).select_related("municipality")
     return csv_response(

@@ -16,12 +16,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from identity import permissions, services
+from identity import permissions, selectors, services
 from identity.dates import parse_date
-from identity.decorators import current_user, municipality_required, staff_view
-from identity.errors import DomainError
+from identity.decorators import (
+    current_municipality,
+    current_user,
+    municipality_required,
+    staff_view,
+)
+from identity.form_submit import form_submit
 from identity.keys import PersonFacts
-from identity.models import Municipality, ResidentRegister, User, Verification, VerificationMethod
+from identity.models import User
 from identity.register import MAX_ADDRESS, MAX_FILE_BYTES, MAX_NAME
 
 SHOWN_BAD_ROWS = 200
@@ -85,55 +90,40 @@ class RegisterMatchForm(forms.Form):
             ) from None
 
 
-def _municipality(request: HttpRequest) -> Municipality:
-    municipality: Municipality = request.municipality  # type: ignore[attr-defined]
-    return municipality
-
-
-def _current_register(municipality: Municipality) -> ResidentRegister | None:
-    return (
-        ResidentRegister.objects.filter(municipality=municipality, is_current=True)
-        .select_related("imported_by")
-        .first()
-    )
-
-
 @staff_view(permissions.can_manage_register)
 @require_http_methods(["GET", "POST"])
 def register_import(request: HttpRequest) -> HttpResponse:
-    municipality = _municipality(request)
+    municipality = current_municipality(request)
     if request.method == "POST":
         form = RegisterImportForm(request.POST, request.FILES)
     else:
         form = RegisterImportForm(initial={"reference_date": timezone.localdate()})
-    report: services.ImportReport | None = None
-    if form.is_bound and form.is_valid():
-        try:
-            report = services.register_import(
-                actor=current_user(request),
-                municipality=municipality,
-                data=form.cleaned_data["file"],
-                reference_date=form.cleaned_data["reference_date"],
-                dry_run=form.cleaned_data["dry_run"],
+    submitted = form_submit(
+        form,
+        lambda data: services.register_import(
+            actor=current_user(request),
+            municipality=municipality,
+            data=data["file"],
+            reference_date=data["reference_date"],
+            dry_run=data["dry_run"],
+        ),
+    )
+    report = submitted.value if submitted is not None else None
+    if report is not None and report.applied:
+        messages.success(
+            request,
+            _(
+                "The register of %(date)s is now current: %(rows)d rows. "
+                "%(kept)d verifications kept, %(moved)d ended as moved out."
             )
-        except DomainError as error:
-            form.add_error(None, str(error.message))
-        else:
-            if report.applied:
-                messages.success(
-                    request,
-                    _(
-                        "The register of %(date)s is now current: %(rows)d rows. "
-                        "%(kept)d verifications kept, %(moved)d ended as moved out."
-                    )
-                    % {
-                        "date": report.reference_date.isoformat(),
-                        "rows": report.rows,
-                        "kept": report.kept,
-                        "moved": report.moved_out,
-                    },
-                )
-                return redirect("identity:register_import")
+            % {
+                "date": report.reference_date.isoformat(),
+                "rows": report.rows,
+                "kept": report.kept,
+                "moved": report.moved_out,
+            },
+        )
+        return redirect("identity:register_import")
     bad_rows = report.bad_rows(SHOWN_BAD_ROWS) if report is not None else []
     return render(
         request,
@@ -143,10 +133,8 @@ def register_import(request: HttpRequest) -> HttpResponse:
             "report": report,
             "bad_rows": bad_rows,
             "more_bad_rows": report.bad_lines - len(bad_rows) if report is not None else 0,
-            "current": _current_register(municipality),
-            "verified_by_register": Verification.objects.active()
-            .filter(municipality=municipality, method=VerificationMethod.REGISTER)
-            .count(),
+            "current": selectors.register_current(municipality),
+            "verified_by_register": selectors.verifications_by_register_count(municipality),
         },
         status=422 if form.errors or (report is not None and not report.ok) else 200,
     )
@@ -183,7 +171,7 @@ def _after_verification() -> str:
 @login_required
 @require_http_methods(["GET", "POST"])
 def register_match(request: HttpRequest) -> HttpResponse:
-    municipality = _municipality(request)
+    municipality = current_municipality(request)
     user = current_user(request)
     form = RegisterMatchForm(request.POST if request.method == "POST" else None)
     limited = _attempts_left(user) == 0
@@ -192,19 +180,17 @@ def register_match(request: HttpRequest) -> HttpResponse:
         if not _take_attempt(user):
             limited = True
         else:
-            try:
-                services.verification_by_register(
+            done = form_submit(
+                form,
+                lambda data: services.verification_by_register(
                     user=user,
                     municipality=municipality,
                     person=PersonFacts(
-                        name=form.cleaned_data["name"],
-                        birth_date=form.cleaned_data["birth_date"],
-                        address=form.cleaned_data["address"],
+                        name=data["name"], birth_date=data["birth_date"], address=data["address"]
                     ),
-                )
-            except DomainError as error:
-                form.add_error(None, str(error.message))
-            else:
+                ),
+            )
+            if done is not None:
                 messages.success(
                     request,
                     _("You are now a verified resident of %(municipality)s.")
@@ -222,9 +208,7 @@ def register_match(request: HttpRequest) -> HttpResponse:
             "form": form,
             "limited": limited,
             "attempts_per_hour": MATCH_ATTEMPTS_PER_HOUR,
-            "has_register": ResidentRegister.objects.filter(
-                municipality=municipality, is_current=True
-            ).exists(),
+            "has_register": selectors.register_exists(municipality),
         },
         status=status,
     )

@@ -26,14 +26,18 @@ def signature_invalidate(
     require(permissions.can_certify(actor, municipality))
     if reason not in InvalidReason.values:
         raise InvalidInput(_("Choose why the signature is invalid."), code="invalid_reason")
-    signature = (
-        Signature.objects.select_for_update()
-        .select_related("proposal")
-        .filter(pk=signature_id, proposal__municipality=municipality)
+    proposal_id = (
+        Signature.objects.filter(pk=signature_id, proposal__municipality=municipality)
+        .values_list("proposal_id", flat=True)
         .first()
     )
-    if signature is None:
+    if proposal_id is None:
         raise NotFound(_("No such signature here."))
+    # The proposal first (as publishing the count locks it), so marking a signature cannot slip
+    # in beside a count being published; then the signature row alone.
+    proposal = locked_proposal(proposal_id, municipality)
+    signature = Signature.objects.select_for_update(of=("self",)).get(pk=signature_id)
+    signature.proposal = proposal
     if (
         signature.proposal.status != Status.CERTIFICATION
         or signature.proposal.certified_count is not None

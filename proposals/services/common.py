@@ -17,7 +17,7 @@ def timeline_add(proposal: Proposal, status: str, at: datetime, note: str = "") 
 
 def locked_proposal(proposal_id: int, municipality: Municipality) -> Proposal:
     proposal = (
-        Proposal.objects.select_for_update()
+        Proposal.objects.select_for_update(of=("self",))
         .select_related("type")
         .filter(pk=proposal_id, municipality=municipality)
         .first()

@@ -172,7 +172,7 @@ def collections_close_due() -> int:
     for proposal_id, municipality_id in list(due):
         with transaction.atomic():
             proposal = (
-                Proposal.objects.select_for_update()
+                Proposal.objects.select_for_update(of=("self",))
                 .select_related("type", "municipality")
                 .filter(pk=proposal_id, municipality_id=municipality_id)
                 .first()

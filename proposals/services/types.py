@@ -14,21 +14,18 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from identity.audit import audit_record
-from identity.errors import Conflict, InvalidInput, NotFound
+from identity.errors import Conflict, InvalidFields, NotFound
 from identity.models import Municipality, User
 from identity.permissions import require
 from proposals import permissions
 from proposals.models import ProposalType, ThresholdKind
 
 
-class TypeInvalid(InvalidInput):
-    """Bad values for a proposal type, per field (NON_FIELD_ERRORS for the type as a whole), so a
-    form can put each message beside the field it is about."""
+class TypeInvalid(InvalidFields):
+    """Bad values for a proposal type, per field."""
 
     def __init__(self, errors: dict[str, list[str | Promise]]) -> None:
-        first = next(iter(errors.values()))[0]
-        super().__init__(first, code="invalid_type")
-        self.errors = errors
+        super().__init__(errors, code="invalid_type")
 
 
 @dataclass(frozen=True)

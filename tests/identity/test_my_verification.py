@@ -12,7 +12,7 @@ from identity import services
 from identity.eligibility import REASONS
 from identity.keys import PersonFacts
 from identity.models import DocumentType, EndReason, Municipality, Role, User, Verification
-from identity.views.verification import verification_status
+from identity.verification_status import verification_status
 from tests.factories import UserFactory, staff
 
 pytestmark = pytest.mark.django_db

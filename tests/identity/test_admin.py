@@ -1,0 +1,140 @@
+"""The Django admin writes through the services: municipalities and account flags are audited.
+
+`transaction=True`: the admin opens its own transaction around each change page, as in
+production, so a service that could not run inside it would fail here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from identity.models import AuditEntry, Municipality, User
+from tests.factories import MunicipalityFactory, UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _operator() -> Client:
+    client = Client()
+    client.force_login(UserFactory(email="operator@example.jp", is_staff=True, is_superuser=True))
+    return client
+
+
+def _municipality_form(municipality: Municipality, **changes: Any) -> dict[str, Any]:
+    form = {
+        "slug": municipality.slug,
+        "name": municipality.name,
+        "name_en": municipality.name_en,
+        "code": municipality.code,
+        "host": municipality.host or "",
+        "is_active": "on" if municipality.is_active else "",
+        "verification_valid_days": municipality.verification_valid_days,
+    }
+    form.update(changes)
+    return {key: value for key, value in form.items() if value != ""}
+
+
+def test_adding_a_municipality_goes_through_the_service() -> None:
+    response = _operator().post(
+        reverse("admin:identity_municipality_add"),
+        {"slug": "takasaki", "name": "高崎市", "name_en": "Takasaki", "code": "102024"},
+    )
+    assert response.status_code == 302, response.content
+    created = Municipality.objects.get(slug="takasaki")
+    entry = AuditEntry.objects.get(action="municipality.create")
+    assert entry.municipality_id == created.pk
+    assert entry.actor is not None and entry.actor.email == "operator@example.jp"
+    assert entry.data["code"] == "102024"
+
+
+def test_changing_a_municipality_records_old_and_new() -> None:
+    town = MunicipalityFactory(name_en="Maebashi")
+    response = _operator().post(
+        reverse("admin:identity_municipality_change", args=[town.pk]),
+        _municipality_form(town, name_en="Maebashi City", verification_valid_days=400),
+    )
+    assert response.status_code == 302, response.content
+    town.refresh_from_db()
+    assert (town.name_en, town.verification_valid_days) == ("Maebashi City", 400)
+    entry = AuditEntry.objects.get(action="municipality.change")
+    assert entry.target_id == str(town.pk)
+    assert entry.data["name_en"] == {"old": "Maebashi", "new": "Maebashi City"}
+    assert set(entry.data) == {"name_en", "verification_valid_days"}
+
+
+def _user_form(user: User, **flags: bool) -> dict[str, Any]:
+    form: dict[str, Any] = {
+        "email": user.email,
+        "display_name": user.display_name,
+        "last_login_0": "",
+        "date_joined_0": user.date_joined.strftime("%Y-%m-%d"),
+        "date_joined_1": user.date_joined.strftime("%H:%M:%S"),
+    }
+    for flag in ("is_active", "is_staff", "is_superuser"):
+        if flags.get(flag, getattr(user, flag)):
+            form[flag] = "on"
+    return form
+
+
+def test_making_a_superuser_is_audited_on_the_site_chain() -> None:
+    person = UserFactory(email="person@example.jp")
+    response = _operator().post(
+        reverse("admin:identity_user_change", args=[person.pk]),
+        _user_form(person, is_staff=True, is_superuser=True),
+    )
+    assert response.status_code == 302, response.content
+    person.refresh_from_db()
+    assert person.is_staff and person.is_superuser
+    entry = AuditEntry.objects.get(action="account.flags_change")
+    assert entry.chain == AuditEntry.SITE_CHAIN and entry.municipality_id is None
+    assert entry.target_id == str(person.pk)
+    assert entry.data == {
+        "is_staff": {"old": False, "new": True},
+        "is_superuser": {"old": False, "new": True},
+    }
+
+
+def test_a_change_without_flags_leaves_no_flag_entry() -> None:
+    person = UserFactory(email="person@example.jp", display_name="Before")
+    form = _user_form(person)
+    form["display_name"] = "After"
+    response = _operator().post(reverse("admin:identity_user_change", args=[person.pk]), form)
+    assert response.status_code == 302, response.content
+    person.refresh_from_db()
+    assert person.display_name == "After"
+    assert not AuditEntry.objects.filter(action="account.flags_change").exists()
+
+
+def test_staff_who_are_not_superusers_cannot_touch_the_flags() -> None:
+    from django.contrib.auth.models import Permission
+
+    clerk = UserFactory(email="clerk@example.jp", is_staff=True)
+    clerk.user_permissions.add(
+        *Permission.objects.filter(codename__in=["change_user", "view_user"])
+    )
+    person = UserFactory(email="person@example.jp")
+    client = Client()
+    client.force_login(clerk)
+    response = client.post(
+        reverse("admin:identity_user_change", args=[person.pk]),
+        _user_form(person, is_staff=True, is_superuser=True),
+    )
+    assert response.status_code == 302, response.content
+    person.refresh_from_db()
+    assert not person.is_staff and not person.is_superuser
+    assert not AuditEntry.objects.filter(action="account.flags_change").exists()
+
+
+def test_the_service_refuses_operator_flags_from_plain_staff() -> None:
+    from identity import services
+    from identity.errors import PermissionDenied
+
+    clerk = UserFactory(email="clerk@example.jp", is_staff=True)
+    person = UserFactory(email="person@example.jp")
+    with pytest.raises(PermissionDenied):
+        services.account_flags_set(actor=clerk, user_id=person.pk, flags={"is_superuser": True})
+    person.refresh_from_db()
+    assert not person.is_superuser

@@ -60,7 +60,7 @@ SERVER_ENV = {
     "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
     "DJANGO_SECURE_SSL_REDIRECT": "false",
     "DJANGO_LOG_LEVEL": "WARNING",
-    "PYTHONWARNINGS": "ignore:No directory at",  # whitenoise: no collectstatic for an API bench
+    "PYTHONWARNINGS": "ignore:No directory at",  # servestatic: no collectstatic for an API bench
 }
 os.environ.update(SERVER_ENV)
 

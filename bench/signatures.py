@@ -24,6 +24,9 @@ One command, loopback only, bounded in time and count. It
      so it can exceed this one-at-a-time ceiling.
 
 `--only-hot` runs scenario A alone (about a minute with `--duration 20 --residents 16000`).
+`--only-floor` runs the floor alone (`--duration 20 --residents 100`: well under a minute).
+`MEBUKU_BENCH_DB` and `MEBUKU_BENCH_REDIS_URL` name another database and Redis db than the defaults,
+for a run beside another session's on a shared machine (use another `--port` too).
 """
 
 from __future__ import annotations
@@ -60,8 +63,8 @@ from bench.harness import (  # noqa: E402
     ticks,
 )
 
-DB_NAME = "mebuku_bench_sig"
-REDIS_URL = "redis://127.0.0.1:6379/13"
+DB_NAME = os.environ.get("MEBUKU_BENCH_DB", "mebuku_bench_sig")
+REDIS_URL = os.environ.get("MEBUKU_BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 SLUG = "bench-city"
 SERVER_ENV = {
     "DJANGO_SETTINGS_MODULE": "config.settings.production",
@@ -72,7 +75,7 @@ SERVER_ENV = {
     "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
     "DJANGO_SECURE_SSL_REDIRECT": "false",
     "DJANGO_LOG_LEVEL": "WARNING",
-    "PYTHONWARNINGS": "ignore:No directory at",  # whitenoise: no collectstatic for an API bench
+    "PYTHONWARNINGS": "ignore:No directory at",  # servestatic: no collectstatic for an API bench
 }
 os.environ.update(SERVER_ENV)
 
@@ -611,6 +614,46 @@ def ceiling(
 # ---------------------------------------------------------------------------------------------
 
 
+def measure_floor(args: argparse.Namespace, server: Server) -> None:
+    assert server.proc is not None
+    with CpuMeter(
+        server.proc.pid, DB_NAME, extra_bench=_child_ticks, extra_postgres=_gone_pg_ticks
+    ) as cpu:
+        n, elapsed, lat = asyncio.run(drive_floor(args.port, args.concurrency, args.duration))
+    print(
+        f"\nfloor: GET of a cached public endpoint (no SQL), {args.concurrency} clients: "
+        f"{n / elapsed:.0f} requests/s, p50 {pct(lat, 50):.1f} ms, p99 {pct(lat, 99):.1f} ms; "
+        f"server CPU per request {cpu.used['server'] / max(n, 1) * 1000:.2f} ms, "
+        f"client {cpu.used['bench'] / max(n, 1) * 1000:.2f} ms"
+    )
+    print(cpu.line())
+
+
+def floor_only(args: argparse.Namespace) -> int:
+    """`--only-floor`: the server started and warmed up on the floor's endpoint, then the floor."""
+    import aiohttp
+
+    connections.close_all()
+    server = Server(args.port, args.workers, SERVER_ENV, f"/api/v1/municipalities/{SLUG}")
+    try:
+        server.start()
+
+        async def warm() -> None:
+            url = f"http://{HOST}:{args.port}/api/v1/municipalities/{SLUG}"
+            async with aiohttp.ClientSession() as session:
+                for _ in range(200):
+                    async with session.get(url) as response:
+                        await response.read()
+
+        asyncio.run(warm())
+        measure_floor(args, server)
+    finally:
+        server.stop()
+        connections.close_all()
+    flush_redis(REDIS_URL)
+    return 0
+
+
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
@@ -635,6 +678,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--only-hot", action="store_true", help="scenario A alone (no B, floor or ceiling)"
     )
+    parser.add_argument(
+        "--only-floor", action="store_true", help="the floor alone (no scenarios, no ceiling)"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.duration, args.residents, args.proposals = 4.0, 4000, 10
@@ -656,6 +702,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     hot_threshold = 50 if args.quick else max(1, min(1000, args.residents // 20))
     data = seed(args.residents, args.proposals, hot_threshold, spread_threshold=20)
     print(f"setup: database, migrations and seed in {time.perf_counter() - t0:.1f} s")
+    if args.only_floor:
+        return floor_only(args)
     capture_who = len(data.users) - 1
     statements = capture_statements(data, capture_who)
     in_tx = sum(s.in_transaction for s in statements)
@@ -691,17 +739,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             ok = check_invariants(result, proposals) and ok
         if args.only_hot:
             return 0 if ok else 1
-        with CpuMeter(
-            server.proc.pid, DB_NAME, extra_bench=_child_ticks, extra_postgres=_gone_pg_ticks
-        ) as cpu:
-            n, elapsed, lat = asyncio.run(drive_floor(args.port, args.concurrency, args.duration))
-        print(
-            f"\nfloor: GET of a cached public endpoint (no SQL), {args.concurrency} clients: "
-            f"{n / elapsed:.0f} requests/s, p50 {pct(lat, 50):.1f} ms, p99 {pct(lat, 99):.1f} ms; "
-            f"server CPU per request {cpu.used['server'] / max(n, 1) * 1000:.2f} ms, "
-            f"client {cpu.used['bench'] / max(n, 1) * 1000:.2f} ms"
-        )
-        print(cpu.line())
+        measure_floor(args, server)
     finally:
         server.stop()
         connections.close_all()

@@ -36,6 +36,16 @@ _TTL_SECONDS = 30.0
 _cache: dict[tuple[str, str], tuple[float, Municipality | None]] = {}
 
 
+def municipality_cache_peek(field: str, value: str) -> tuple[bool, Municipality | None]:
+    """`(True, municipality or None)` when `municipality_cached` would answer from its cache,
+    `(False, None)` when it would ask the database. No I/O: async code (the middleware under ASGI)
+    takes a fresh answer on the event loop and runs the lookup in a thread only on a miss."""
+    hit = _cache.get((field, value))
+    if hit is not None and monotonic() - hit[0] < _TTL_SECONDS:
+        return True, hit[1]
+    return False, None
+
+
 def municipality_cached(field: str, value: str) -> Municipality | None:
     """The active municipality with this `host` or `slug`, from a short per-process cache: every
     request needs it (middleware, API paths) and municipalities change rarely. Treat the result as

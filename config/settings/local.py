@@ -8,5 +8,5 @@ SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="local-development-only-not-se
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 IDENTITY_HMAC_KEY = IDENTITY_HMAC_KEY or "local-development-identity-key"
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True
-WHITENOISE_USE_FINDERS = True
-WHITENOISE_AUTOREFRESH = True
+SERVESTATIC_USE_FINDERS = True
+SERVESTATIC_AUTOREFRESH = True

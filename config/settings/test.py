@@ -9,8 +9,8 @@ ALLOWED_HOSTS = ["*"]
 IDENTITY_HMAC_KEY = IDENTITY_HMAC_KEY or "test-identity-key"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-WHITENOISE_USE_FINDERS = True
-WHITENOISE_AUTOREFRESH = True
+# Static files found once at start (no per-request re-scan, which would run in a thread).
+SERVESTATIC_USE_FINDERS = True
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True
 ACCOUNT_RATE_LIMITS = False  # type: ignore[assignment]  # allauth: False turns them all off
 # A cache of the test process only: a shared Redis cache would carry state (rate limits, flags)

@@ -34,11 +34,15 @@ from identity.models import (
     VerificationMethod,
 )
 from identity.services import identity_provider_configure
-from tests.browser.conftest import CheckedPage, OpenPage, outside_playwright_loop
-from tests.browser.test_foundation import confirmation_link
-from tests.browser.test_proposals import as_staff, staff_user
-from tests.factories import UserFactory
-from tests.identity.test_register import HANAKO, TARO, make_csv
+from tests.browser.conftest import (
+    CheckedPage,
+    OpenPage,
+    as_staff,
+    confirmation_link,
+    outside_playwright_loop,
+    staff_user,
+)
+from tests.factories import HANAKO, TARO, UserFactory, register_csv
 from tests.oidc_provider import Client as OidcClient
 from tests.oidc_provider import OidcProvider, missing_requirement, start_provider
 
@@ -255,7 +259,7 @@ def test_counter_clerk_verifies_a_person_and_prints_a_letter(
 def test_register_dry_run_reports_the_bad_line(open_page: OpenPage, maebashi: Municipality) -> None:
     office = staff_user(maebashi, Role.ELECTION_OFFICE)
     bad = ("10000000003", "佐藤 次郎", "2000-02-30", "前橋市千代田町5-2", "")
-    data = make_csv([TARO, HANAKO, bad], encoding="cp932")  # the bad date is on line 4
+    data = register_csv([TARO, HANAKO, bad], encoding="cp932")  # the bad date is on line 4
     page = open_page()
     as_staff(page, office)
     page.goto(f"{HOME}staff/")

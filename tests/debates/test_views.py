@@ -37,9 +37,14 @@ from debates.services import (
 from debates.services.opinions import opinions_compute
 from identity.models import Municipality, Role, User
 from proposals.models import Proposal
-from tests.debates.test_services import make_debate
-from tests.factories import MunicipalityFactory, UserFactory, staff
-from tests.proposals.conftest import citizen_type, verified
+from tests.factories import (
+    DebateFactory,
+    MunicipalityFactory,
+    ProposalTypeFactory,
+    UserFactory,
+    staff,
+    verified,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -79,17 +84,19 @@ def resident(town: Municipality) -> User:
 
 @pytest.fixture
 def debate(town: Municipality, moderator: User) -> Debate:
-    return make_debate(town, moderator, "diverge", "converge", "conclude")
+    return DebateFactory(
+        municipality=town, created_by=moderator, phases=("diverge", "converge", "conclude")
+    )
 
 
 @pytest.fixture
 def converging(town: Municipality, moderator: User) -> Debate:
-    return make_debate(town, moderator, "converge", "conclude")
+    return DebateFactory(municipality=town, created_by=moderator, phases=("converge", "conclude"))
 
 
 @pytest.fixture
 def concluding(town: Municipality, moderator: User) -> Debate:
-    return make_debate(town, moderator, "conclude")
+    return DebateFactory(municipality=town, created_by=moderator, phases=("conclude",))
 
 
 def post(client: Client, url: str, data: dict[str, Any] | None = None, **kw: Any) -> Any:
@@ -126,13 +133,13 @@ def test_list_query_count_does_not_grow_with_debates(
     django_assert_max_num_queries: Any,
 ) -> None:
     for _ in range(3):
-        make_debate(town, moderator, "diverge", "converge")
+        DebateFactory(municipality=town, created_by=moderator, phases=("diverge", "converge"))
     client = Client()
     client.get(BASE)  # warm the session and municipality caches
     with django_assert_max_num_queries(5) as few:
         client.get(BASE)
     for _ in range(5):
-        make_debate(town, moderator, "converge", "conclude")
+        DebateFactory(municipality=town, created_by=moderator, phases=("converge", "conclude"))
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(BASE)
 
@@ -367,7 +374,7 @@ def test_proposed_statement_waits_for_a_moderator(
 
 
 def _voted_debate(town: Municipality, moderator: User) -> Debate:
-    debate = make_debate(town, moderator, "converge", "conclude")
+    debate = DebateFactory(municipality=town, created_by=moderator, phases=("converge", "conclude"))
     texts = ["屋根を", "ライト", "車禁止", "ベンチ", "市場", "緑を", "音楽"]
     statements = [
         statement_create_from_contributions(actor=moderator, debate_id=debate.pk, text=t)
@@ -680,7 +687,7 @@ def test_conclusion_page_publishes_and_drafts_a_proposal(
     assert response.status_code == 302
     assert Conclusion.objects.get().outcome == "議会へ提案"
     assert "Make a proposal draft" in page(client, url, "en")
-    kind = citizen_type(town)
+    kind = ProposalTypeFactory(municipality=town)
     draft = f"{BASE}{concluding.pk}/moderation/proposal-draft/"
     # The staff account is no verified resident: the proposals app refuses it, nothing is made.
     response = post(client, draft, {"type": str(kind.pk)}, follow=True)

@@ -727,7 +727,7 @@ NODE = shutil.which("node")
 BALLOT_JS = Path(__file__).resolve().parents[2] / "voting" / "static" / "voting" / "js"
 
 
-@pytest.mark.skipif(NODE is None, reason="node is not on PATH: the ballot script cannot be run")
+@pytest.mark.node
 def test_ballot_script_helpers() -> None:
     """The pure helpers of ballot.mjs (the page's steps are driven in tests/browser)."""
     script = """
@@ -765,7 +765,7 @@ def test_ballot_script_helpers() -> None:
     assert out["short"] == ["ab", "0123456789abcdef…"]
 
 
-@pytest.mark.skipif(NODE is None, reason="node is not on PATH: the key-pair script cannot be run")
+@pytest.mark.node
 def test_browser_key_pair_is_what_the_tool_and_the_server_accept() -> None:
     """trustee_keygen.mjs: the public part passes the server's proof check, and the key file is
     one the trustee tool loads (its secret matches its public key)."""

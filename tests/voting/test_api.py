@@ -170,11 +170,11 @@ def test_openapi_lists_the_election_endpoints() -> None:
     assert {"201", "403", "409", "422"} <= set(cast)
 
 
-def test_board_query_count(scenario: Scenario, django_assert_max_num_queries: Any) -> None:
+def test_board_query_count(scenario: Scenario, django_assert_num_queries: Any) -> None:
     s = scenario
     for voter in s.voters:
         s.cast(voter, YES)
-    with django_assert_max_num_queries(4):
+    with django_assert_num_queries(4):
         response = _client().get(f"{_base(s)}/board")
     assert _json(response)["count"] == 3
 

@@ -214,9 +214,7 @@ def test_bad_contribution_changes_nothing(
     for data in ({"body": "   "}, {"body": "x" * 10_001}, {"title": "t" * 121, "body": "ok"}):
         response = post(client, f"{BASE}{debate.pk}/contribute/", data)
         assert response.status_code == 422
-        assert 'class="error"' in response.content.decode() or "form-errors" in (
-            response.content.decode()
-        )
+        assert 'class="error"' in response.content.decode()
     assert not Contribution.objects.exists()
     contribution = contribution_add(actor=resident, debate_id=debate.pk, body="本文")
     response = post(

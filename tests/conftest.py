@@ -1,7 +1,7 @@
 """Shared fixtures, and the rule that a test needing a real service either gets it or says why not.
 
-With MEBUKU_REQUIRE_SERVICES=1 (CI) a missing PostgreSQL, Redis or Chromium fails the test instead
-of skipping it, so CI can never pass by skipping.
+With MEBUKU_REQUIRE_SERVICES=1 (CI) a missing PostgreSQL, Redis, Chromium or Node.js (or an npm
+package a test names) fails the test instead of skipping it, so CI can never pass by skipping.
 """
 
 from __future__ import annotations
@@ -34,16 +34,29 @@ def _redis_available() -> str | None:
     return None
 
 
+def _node_available(packages: tuple[Path | str, ...]) -> str | None:
+    if shutil.which("node") is None:
+        return "needs Node.js: `node` is not on PATH"
+    for package in packages:
+        folder = ROOT / package
+        if not folder.is_dir():
+            return f"needs the npm package {folder.relative_to(ROOT)} (make install runs npm ci)"
+    return None
+
+
 def _missing_service(item: pytest.Item) -> str | None:
     if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
         return "needs PostgreSQL: set DATABASE_URL (CI does); SQLite cannot run this"
-    if item.get_closest_marker("redis"):
-        return _redis_available()
+    if item.get_closest_marker("redis") and (reason := _redis_available()):
+        return reason
     if item.get_closest_marker("browser"):
         if not (Path(CHROMIUM).exists() or shutil.which("chromium")):
             return "needs Debian's chromium (apt-get install chromium)"
         if not AXE_JS.exists():
             return "needs axe-core (npm ci)"
+    node = item.get_closest_marker("node")
+    if node is not None and (reason := _node_available(node.args)):
+        return reason
     return None
 
 

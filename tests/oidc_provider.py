@@ -23,16 +23,23 @@ from http.cookiejar import CookieJar
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 PROVIDER_DIR = Path(__file__).resolve().parent / "oidc"
+PROVIDER_PACKAGE = PROVIDER_DIR / "node_modules" / "oidc-provider"
 NODE = shutil.which("node")
 WELL_KNOWN = "/.well-known/openid-configuration"
+
+# For every test that starts the provider: skipped with the reason without Node.js or the package,
+# failed instead under MEBUKU_REQUIRE_SERVICES=1 (tests/conftest.py).
+needs_provider = pytest.mark.node(PROVIDER_PACKAGE)
 
 
 def missing_requirement() -> str | None:
     """Why the provider cannot run here, or None."""
     if NODE is None:
         return "needs Node.js (`node`) for the test OpenID Connect provider"
-    if not (PROVIDER_DIR / "node_modules" / "oidc-provider").is_dir():
+    if not PROVIDER_PACKAGE.is_dir():
         return "needs the test OpenID Connect provider: npm ci --prefix tests/oidc"
     return None
 

@@ -11,9 +11,12 @@ at teardown, so the axe check cannot be forgotten.
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import re
 import shutil
+import socket
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,7 +26,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from django.db import connections
+from asgiref.sync import SyncToAsync
+from channels.layers import get_channel_layer
+from django.core import mail
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.test import Client
 from playwright.sync_api import (
     Browser,
     BrowserContext,
@@ -38,8 +45,10 @@ from pytest_django.live_server_helper import LiveServer
 
 from identity.models import Municipality, Role, User
 from tests.conftest import AXE_JS, CHROMIUM
-from tests.factories import MunicipalityFactory, UserFactory, grant
+from tests.factories import PASSWORD, MunicipalityFactory, UserFactory, grant, staff
 
+HOME = "/m/maebashi/"
+MAIN_SUBMIT = "main form button[type=submit]"
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 CHROMIUM_ARGS = [
     "--headless",
@@ -342,3 +351,104 @@ def administrator(maebashi: Municipality) -> User:
         user: User = UserFactory(email="admin@maebashi.example.jp")
         grant(user, maebashi, Role.ADMINISTRATOR)
     return user
+
+
+# Shared steps ----------------------------------------------------------------------------------
+
+
+def sign_in(page: CheckedPage, email: str) -> None:
+    page.goto(f"{HOME}accounts/login/")
+    page.locator("#id_login").fill(email)
+    page.locator("#id_password").fill(PASSWORD)
+    page.submit(MAIN_SUBMIT)
+    assert page.path == f"{HOME}account/", page.text()
+
+
+def as_staff(page: CheckedPage, user: User) -> None:
+    """Give the browser a signed-in session of `user` (who has two-step verification)."""
+    client = Client()
+    with outside_playwright_loop():
+        client.force_login(user)
+    page.page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": page.base_url}]
+    )
+
+
+def staff_user(town: Municipality, role: str) -> User:
+    with outside_playwright_loop():
+        return staff(town, role)
+
+
+def confirmation_link(outbox: list[mail.EmailMessage], to: str) -> str:
+    messages = [message for message in outbox if to in message.to]
+    assert len(messages) == 1, f"expected one message to {to}, got {len(messages)}"
+    body = str(messages[0].body)
+    match = re.search(r"https?://\S+/accounts/confirm-email/\S+/", body)
+    assert match, f"no confirmation link in:\n{body}"
+    return match[0]
+
+
+# The live count needs an ASGI server: pytest-django's live server speaks WSGI only. ------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def asgi_server(transactional_db: None) -> Iterator[str]:
+    """uvicorn serving config.asgi in a thread of this process: the same test database, the same
+    in-memory channel layer and Celery in eager mode, so a signature's broadcast reaches sockets."""
+    import uvicorn
+
+    from config.asgi import application
+
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            application, host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+    _close_server_connections()
+
+
+def _close_server_connections() -> None:
+    """Sync code under ASGI ran on asgiref's threads, each with its own database connection;
+    PostgreSQL refuses to drop the test database while one is open. Close what can be reached,
+    then end the test database's other sessions (all of them this server's: the name is ours)."""
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result(timeout=10)
+    gc.collect()
+    connection = connections[DEFAULT_DB_ALIAS]
+    if connection.vendor != "postgresql":
+        return
+    with outside_playwright_loop(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
+def wait_until_subscribed(group: str) -> None:
+    """The consumer joins the group before it accepts; wait for that, so no broadcast is missed."""
+    layer = get_channel_layer()
+    groups = getattr(layer, "groups", None)  # the in-memory layer shows its groups
+    if groups is None:
+        time.sleep(1)
+        return
+    deadline = time.monotonic() + 10
+    while not groups.get(group):
+        if time.monotonic() > deadline:
+            pytest.fail(f"no socket joined {group}")
+        time.sleep(0.05)

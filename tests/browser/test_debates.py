@@ -24,16 +24,19 @@ from debates.services import (
     vote_cast,
 )
 from identity.models import Municipality, Role
-from tests.browser.conftest import CheckedPage, OpenPage, outside_playwright_loop
-from tests.browser.test_proposals import (  # noqa: F401 (asgi_server is a fixture)
-    _wait_until_subscribed,
+from tests.browser.conftest import (
+    CheckedPage,
+    OpenPage,
     as_staff,
-    asgi_server,
+    outside_playwright_loop,
     sign_in,
     staff_user,
+    wait_until_subscribed,
 )
-from tests.debates.test_services import make_debate
-from tests.proposals.conftest import verified
+from tests.factories import (
+    DebateFactory,
+    verified,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -181,20 +184,22 @@ def test_debate_through_all_three_phases(open_page: OpenPage, maebashi: Municipa
 def test_live_phase_change_and_report_refresh(
     open_page: OpenPage,
     maebashi: Municipality,
-    asgi_server: str,  # noqa: F811 (the fixture imported above)
+    asgi_server: str,
 ) -> None:
     """Over a real socket (ASGI server): the open debate page announces the phase change in its
     live region and reloads on request; the open report fills in when new groups are computed."""
     moderator = staff_user(maebashi, Role.MODERATOR)
     with outside_playwright_loop():
-        debate = make_debate(maebashi, moderator, "diverge", "converge", "conclude")
+        debate = DebateFactory(
+            municipality=maebashi, created_by=moderator, phases=("diverge", "converge", "conclude")
+        )
         voters = [verified(maebashi) for _ in range(6)]
     detail = f"{DEBATES}{debate.pk}/"
     watcher = open_page(base_url=asgi_server)
     with watcher.page.expect_websocket() as socket_opened:
         watcher.goto(detail)
     assert socket_opened.value.url.endswith(f"/ws/debates/{debate.pk}/")
-    _wait_until_subscribed(group_name(debate.pk))
+    wait_until_subscribed(group_name(debate.pk))
     assert watcher.locator("[data-debate-socket]").get_attribute("data-phase") == "diverge"
 
     # A contribution posted elsewhere: "1 new contribution" with a button to show it.
@@ -221,7 +226,7 @@ def test_live_phase_change_and_report_refresh(
 
     with watcher.page.expect_websocket():
         watcher.goto(f"{detail}report/")
-    _wait_until_subscribed(group_name(debate.pk))
+    wait_until_subscribed(group_name(debate.pk))
     assert watcher.locator("svg[data-opinion-map]").count() == 0
     with outside_playwright_loop():
         statements = [

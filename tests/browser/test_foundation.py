@@ -14,7 +14,11 @@ from django.core import mail
 
 from identity import totp
 from identity.models import Municipality, Role, RoleAssignment, User
-from tests.browser.conftest import CheckedPage, OpenPage
+from tests.browser.conftest import (
+    CheckedPage,
+    OpenPage,
+    confirmation_link,
+)
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -32,15 +36,6 @@ def totp_code(secret: str) -> str:
     if left < 2:
         time.sleep(left + 0.1)
     return totp.totp_code(secret)
-
-
-def confirmation_link(outbox: list[mail.EmailMessage], to: str) -> str:
-    messages = [message for message in outbox if to in message.to]
-    assert len(messages) == 1, f"expected one message to {to}, got {len(messages)}"
-    body = str(messages[0].body)
-    match = re.search(r"https?://\S+/accounts/confirm-email/\S+/", body)
-    assert match, f"no confirmation link in:\n{body}"
-    return match[0]
 
 
 def sign_up(page: CheckedPage, outbox: list[mail.EmailMessage]) -> None:

@@ -11,7 +11,6 @@ sign-in with two-step verification is covered by test_foundation); the resident 
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,13 +33,17 @@ from identity.models import (
     VerificationMethod,
 )
 from identity.services import identity_provider_configure
-from tests.browser.conftest import CheckedPage, OpenPage, outside_playwright_loop
-from tests.browser.test_foundation import confirmation_link
-from tests.browser.test_proposals import as_staff, staff_user
-from tests.factories import UserFactory
-from tests.identity.test_register import HANAKO, TARO, make_csv
+from tests.browser.conftest import (
+    CheckedPage,
+    OpenPage,
+    as_staff,
+    confirmation_link,
+    outside_playwright_loop,
+    staff_user,
+)
+from tests.factories import HANAKO, TARO, UserFactory, register_csv
 from tests.oidc_provider import Client as OidcClient
-from tests.oidc_provider import OidcProvider, missing_requirement, start_provider
+from tests.oidc_provider import OidcProvider, needs_provider, start_provider
 
 pytestmark = pytest.mark.browser
 
@@ -81,11 +84,6 @@ def assert_japanese(page: CheckedPage) -> None:
 @pytest.fixture
 def live_idp(live_server: LiveServer) -> Iterator[OidcProvider]:
     """The real provider, with a client whose redirect URI is this live server's callback."""
-    reason = missing_requirement()
-    if reason is not None:
-        if os.environ.get("MEBUKU_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"required service missing in CI: {reason}", pytrace=False)
-        pytest.skip(reason)
     client = OidcClient(
         "maebashi-browser", "maebashi-browser-secret", live_server.url + CALLBACK_PATH
     )
@@ -131,6 +129,7 @@ def sign_up(page: CheckedPage, outbox: list[mail.EmailMessage]) -> None:
     assert page.path == f"{HOME}account/", page.text()
 
 
+@needs_provider
 def test_resident_signs_up_and_verifies_with_the_municipal_id(
     open_page: OpenPage,
     mailoutbox: list[mail.EmailMessage],
@@ -255,7 +254,7 @@ def test_counter_clerk_verifies_a_person_and_prints_a_letter(
 def test_register_dry_run_reports_the_bad_line(open_page: OpenPage, maebashi: Municipality) -> None:
     office = staff_user(maebashi, Role.ELECTION_OFFICE)
     bad = ("10000000003", "佐藤 次郎", "2000-02-30", "前橋市千代田町5-2", "")
-    data = make_csv([TARO, HANAKO, bad], encoding="cp932")  # the bad date is on line 4
+    data = register_csv([TARO, HANAKO, bad], encoding="cp932")  # the bad date is on line 4
     page = open_page()
     as_staff(page, office)
     page.goto(f"{HOME}staff/")

@@ -9,27 +9,28 @@ test_foundation); residents sign in through the form.
 
 from __future__ import annotations
 
-import gc
-import socket
-import threading
-import time
-from collections.abc import Iterator
 from datetime import date, timedelta
 
 import pytest
-from asgiref.sync import SyncToAsync
-from channels.layers import get_channel_layer
-from django.db import DEFAULT_DB_ALIAS, connections
-from django.test import Client
 from django.utils import timezone
 
-from identity.models import Municipality, Role, User
+from identity.models import Municipality, Role
 from proposals import services
 from proposals.events import group_name
 from proposals.models import CouncilAnswer, Proposal, ProposalType, Signature, Status
-from tests.browser.conftest import CheckedPage, OpenPage, outside_playwright_loop
-from tests.factories import PASSWORD, staff
-from tests.proposals.conftest import citizen_type, collecting, verified
+from tests.browser.conftest import (
+    OpenPage,
+    as_staff,
+    outside_playwright_loop,
+    sign_in,
+    staff_user,
+    wait_until_subscribed,
+)
+from tests.factories import (
+    ProposalFactory,
+    ProposalTypeFactory,
+    verified,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -38,33 +39,10 @@ PROPOSALS = f"{HOME}proposals/"
 MAIN_SUBMIT = "main form button[type=submit]"
 
 
-def sign_in(page: CheckedPage, email: str) -> None:
-    page.goto(f"{HOME}accounts/login/")
-    page.locator("#id_login").fill(email)
-    page.locator("#id_password").fill(PASSWORD)
-    page.submit(MAIN_SUBMIT)
-    assert page.path == f"{HOME}account/", page.text()
-
-
-def as_staff(page: CheckedPage, user: User) -> None:
-    """Give the browser a signed-in session of `user` (who has two-step verification)."""
-    client = Client()
-    with outside_playwright_loop():
-        client.force_login(user)
-    page.page.context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": page.base_url}]
-    )
-
-
-def staff_user(town: Municipality, role: str) -> User:
-    with outside_playwright_loop():
-        return staff(town, role)
-
-
 @pytest.fixture
 def kind(maebashi: Municipality) -> ProposalType:
     with outside_playwright_loop():
-        return citizen_type(maebashi, threshold_fixed=2, accepts_paper=True)
+        return ProposalTypeFactory(municipality=maebashi, threshold_fixed=2, accepts_paper=True)
 
 
 def test_resident_files_a_proposal_and_signs_it(
@@ -96,7 +74,7 @@ def test_seventeen_year_old_is_told_why(
 ) -> None:
     today = timezone.localdate()
     with outside_playwright_loop():
-        proposal = collecting(maebashi, kind, verified(maebashi))
+        proposal = ProposalFactory(type=kind, author=verified(maebashi), collecting=True)
         young = verified(maebashi, birth=today - timedelta(days=17 * 365 + 30))
     page = open_page(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
     sign_in(page, young.email)
@@ -112,7 +90,7 @@ def test_counter_clerk_enters_a_paper_signature(
     open_page: OpenPage, maebashi: Municipality, kind: ProposalType
 ) -> None:
     with outside_playwright_loop():
-        proposal = collecting(maebashi, kind, verified(maebashi))
+        proposal = ProposalFactory(type=kind, author=verified(maebashi), collecting=True)
         signer = verified(maebashi, birth=date(1950, 4, 1))
     clerk = staff_user(maebashi, Role.COUNTER_CLERK)
     page = open_page()
@@ -145,7 +123,11 @@ def test_counter_clerk_enters_a_paper_signature(
 def test_council_answers(open_page: OpenPage, maebashi: Municipality) -> None:
     with outside_playwright_loop():
         author = verified(maebashi)
-        proposal = collecting(maebashi, citizen_type(maebashi, threshold_fixed=1), author)
+        proposal = ProposalFactory(
+            type=ProposalTypeFactory(municipality=maebashi, threshold_fixed=1),
+            author=author,
+            collecting=True,
+        )
         services.signature_add(
             actor=verified(maebashi), municipality=maebashi, proposal_id=proposal.pk
         )
@@ -176,84 +158,18 @@ def test_council_answers(open_page: OpenPage, maebashi: Municipality) -> None:
     assert CouncilAnswer.objects.get(proposal=proposal).decision == "adopted"
 
 
-# The live count needs an ASGI server: pytest-django's live server speaks WSGI only. ------------
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def asgi_server(transactional_db: None) -> Iterator[str]:
-    """uvicorn serving config.asgi in a thread of this process: the same test database, the same
-    in-memory channel layer and Celery in eager mode, so a signature's broadcast reaches sockets."""
-    import uvicorn
-
-    from config.asgi import application
-
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            application, host="127.0.0.1", port=port, log_level="warning", lifespan="off"
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    _close_server_connections()
-
-
-def _close_server_connections() -> None:
-    """Sync code under ASGI ran on asgiref's threads, each with its own database connection;
-    PostgreSQL refuses to drop the test database while one is open. Close what can be reached,
-    then end the test database's other sessions (all of them this server's: the name is ours)."""
-    SyncToAsync.single_thread_executor.submit(connections.close_all).result(timeout=10)
-    gc.collect()
-    connection = connections[DEFAULT_DB_ALIAS]
-    if connection.vendor != "postgresql":
-        return
-    with outside_playwright_loop(), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
-
-
-def _wait_until_subscribed(group: str) -> None:
-    """The consumer joins the group before it accepts; wait for that, so no broadcast is missed."""
-    layer = get_channel_layer()
-    groups = getattr(layer, "groups", None)  # the in-memory layer shows its groups
-    if groups is None:
-        time.sleep(1)
-        return
-    deadline = time.monotonic() + 10
-    while not groups.get(group):
-        if time.monotonic() > deadline:
-            pytest.fail(f"no socket joined {group}")
-        time.sleep(0.05)
-
-
 @pytest.mark.postgres
 def test_count_updates_live_in_a_second_tab(
     open_page: OpenPage, maebashi: Municipality, kind: ProposalType, asgi_server: str
 ) -> None:
     with outside_playwright_loop():
-        proposal = collecting(maebashi, kind, verified(maebashi))
+        proposal = ProposalFactory(type=kind, author=verified(maebashi), collecting=True)
         signer = verified(maebashi)
     watcher = open_page(base_url=asgi_server)
     with watcher.page.expect_websocket() as socket_opened:
         watcher.goto(f"{PROPOSALS}{proposal.pk}/")
     assert socket_opened.value.url.endswith(f"/ws/proposals/{proposal.pk}/")
-    _wait_until_subscribed(group_name(proposal.pk))
+    wait_until_subscribed(group_name(proposal.pk))
     assert watcher.locator("[data-count]").inner_text() == "0"
 
     signing = open_page(base_url=asgi_server)

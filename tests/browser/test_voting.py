@@ -24,10 +24,15 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from identity.models import Municipality, Role, User
-from tests.browser.conftest import CheckedPage, OpenPage, outside_playwright_loop
-from tests.browser.test_proposals import as_staff, sign_in, staff_user
-from tests.factories import UserFactory
-from tests.proposals.conftest import verified
+from tests.browser.conftest import (
+    CheckedPage,
+    OpenPage,
+    as_staff,
+    outside_playwright_loop,
+    sign_in,
+    staff_user,
+)
+from tests.factories import UserFactory, verified
 from voting import services
 from voting.election import generate_key
 from voting.election.rng import TestStream

@@ -7,15 +7,21 @@ from django.test import Client
 
 from debates.models import Debate
 from identity.models import Role
-from tests.debates.test_services import make_debate
-from tests.factories import MunicipalityFactory, UserFactory, staff
+from tests.factories import (
+    DebateFactory,
+    MunicipalityFactory,
+    UserFactory,
+    staff,
+)
 
 pytestmark = pytest.mark.django_db
 
 
 def test_admin_pages_load_and_refuse_changes() -> None:
     town = MunicipalityFactory()
-    debate = make_debate(town, staff(town, Role.MODERATOR), "diverge", "converge")
+    debate = DebateFactory(
+        municipality=town, created_by=staff(town, Role.MODERATOR), phases=("diverge", "converge")
+    )
     operator = UserFactory(is_superuser=True, is_staff=True)
     client = Client()
     client.force_login(operator)

@@ -12,10 +12,14 @@ from debates.models import Contribution, Debate, Report, Statement, Vote
 from debates.services import comment_add, statement_create_from_contributions, summary_publish
 from debates.services.opinions import opinions_compute
 from identity.models import Municipality, Role, User
-from tests.debates.test_converge import _two_camps
-from tests.debates.test_services import make_debate
-from tests.factories import MunicipalityFactory, UserFactory, staff
-from tests.proposals.conftest import verified
+from tests.debates.conftest import two_camps
+from tests.factories import (
+    DebateFactory,
+    MunicipalityFactory,
+    UserFactory,
+    staff,
+    verified,
+)
 
 BASE = "/api/v1/municipalities/maebashi/debates"
 
@@ -46,10 +50,14 @@ def _post(client: Client, url: str, data: dict[str, Any] | None = None) -> Any:
 
 
 def test_list_and_detail(town: Municipality, moderator: User) -> None:
-    diverging = make_debate(town, moderator, "diverge", "converge")
-    converging = make_debate(town, moderator, "converge")
+    diverging = DebateFactory(
+        municipality=town, created_by=moderator, phases=("diverge", "converge")
+    )
+    converging = DebateFactory(municipality=town, created_by=moderator, phases=("converge",))
     kamakura = MunicipalityFactory(slug="kamakura")
-    make_debate(kamakura, staff(kamakura, Role.MODERATOR), "diverge")
+    DebateFactory(
+        municipality=kamakura, created_by=staff(kamakura, Role.MODERATOR), phases=("diverge",)
+    )
     Contribution.objects.create(debate=diverging, author=moderator, body="案")
     listed = _json(_client().get(BASE))
     assert [d["id"] for d in listed] == [converging.pk, diverging.pk]
@@ -65,7 +73,7 @@ def test_list_and_detail(town: Municipality, moderator: User) -> None:
 
 
 def test_contribute_comment_react_and_read_back(town: Municipality, moderator: User) -> None:
-    debate = make_debate(town, moderator, "diverge", "converge")
+    debate = DebateFactory(municipality=town, created_by=moderator, phases=("diverge", "converge"))
     resident = verified(town, display_name="前橋 花子")
     client = _client(resident)
     made = _post(client, f"{BASE}/{debate.pk}/contributions", {"title": "屋根", "body": "屋根を"})
@@ -105,7 +113,7 @@ def test_contribute_comment_react_and_read_back(town: Municipality, moderator: U
 
 
 def test_taking_part_errors(town: Municipality, moderator: User) -> None:
-    debate = make_debate(town, moderator, "diverge", "converge")
+    debate = DebateFactory(municipality=town, created_by=moderator, phases=("diverge", "converge"))
     url = f"{BASE}/{debate.pk}/contributions"
     anonymous = _post(_client(), url, {"body": "x"})
     assert anonymous.status_code == 401 and _json(anonymous)["code"] == "not_signed_in"
@@ -123,7 +131,7 @@ def test_taking_part_errors(town: Municipality, moderator: User) -> None:
 
 
 def test_vote_and_statements(town: Municipality, moderator: User) -> None:
-    debate = make_debate(town, moderator, "converge", "conclude")
+    debate = DebateFactory(municipality=town, created_by=moderator, phases=("converge", "conclude"))
     statement = statement_create_from_contributions(
         actor=moderator, debate_id=debate.pk, text="屋根を"
     )
@@ -142,7 +150,7 @@ def test_vote_and_statements(town: Municipality, moderator: User) -> None:
     invalid = _post(client, url, {"value": 2})
     assert invalid.status_code == 422 and _json(invalid)["code"] == "invalid"
     assert _post(_client(UserFactory()), url, {"value": 1}).status_code == 403
-    other = make_debate(town, moderator, "converge")
+    other = DebateFactory(municipality=town, created_by=moderator, phases=("converge",))
     wrong_debate = _post(client, f"{BASE}/{other.pk}/statements/{statement.pk}/vote", {"value": 1})
     assert wrong_debate.status_code == 404
     assert Vote.objects.get().value == -1
@@ -161,7 +169,7 @@ def test_vote_and_statements(town: Municipality, moderator: User) -> None:
 
 
 def test_report_content(town: Municipality, moderator: User) -> None:
-    debate = make_debate(town, moderator, "diverge")
+    debate = DebateFactory(municipality=town, created_by=moderator, phases=("diverge",))
     author = verified(town)
     contribution = Contribution.objects.create(debate=debate, author=author, body="暴言")
     comment = comment_add(actor=author, contribution_id=contribution.pk, body="暴言2")
@@ -174,7 +182,7 @@ def test_report_content(town: Municipality, moderator: User) -> None:
     assert _post(client, url, {"comment_id": comment.pk, "reason": "攻撃的"}).status_code == 201
     both = _post(client, url, {"reason": "?"})
     assert both.status_code == 422 and _json(both)["code"] == "one_target_required"
-    elsewhere = make_debate(town, moderator, "diverge")
+    elsewhere = DebateFactory(municipality=town, created_by=moderator, phases=("diverge",))
     wrong = _post(
         client, f"{BASE}/{elsewhere.pk}/reports", {"comment_id": comment.pk, "reason": "x"}
     )
@@ -183,10 +191,10 @@ def test_report_content(town: Municipality, moderator: User) -> None:
 
 
 def test_report_of_opinions(town: Municipality, moderator: User) -> None:
-    debate = make_debate(town, moderator, "converge", "conclude")
+    debate = DebateFactory(municipality=town, created_by=moderator, phases=("converge", "conclude"))
     none_yet = _client().get(f"{BASE}/{debate.pk}/report")
     assert none_yet.status_code == 404 and _json(none_yet)["code"] == "no_report"
-    statements = _two_camps(debate, moderator)
+    statements = two_camps(debate, moderator)
     opinions_compute(debate.pk)
     report = _json(_client().get(f"{BASE}/{debate.pk}/report"))
     assert report["group_count"] == 2 and [g["group"] for g in report["groups"]] == [1, 2]
@@ -197,7 +205,7 @@ def test_report_of_opinions(town: Municipality, moderator: User) -> None:
 
 
 def test_detail_shows_the_conclusion(town: Municipality, moderator: User) -> None:
-    debate: Debate = make_debate(town, moderator, "conclude")
+    debate: Debate = DebateFactory(municipality=town, created_by=moderator, phases=("conclude",))
     summary_publish(actor=moderator, debate_id=debate.pk, summary="要約", outcome="結論")
     detail = _json(_client().get(f"{BASE}/{debate.pk}"))
     assert detail["conclusion"]["outcome"] == "結論" and detail["conclusion"]["proposal_id"] is None

@@ -24,9 +24,12 @@ from debates.services import (
 )
 from identity.errors import PermissionDenied
 from identity.models import AuditEntry, Municipality, Role, User
-from tests.debates.test_services import make_debate
-from tests.factories import MunicipalityFactory, staff
-from tests.proposals.conftest import verified
+from tests.factories import (
+    DebateFactory,
+    MunicipalityFactory,
+    staff,
+    verified,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -64,7 +67,9 @@ def _setup() -> tuple[Municipality, User, User, Debate]:
     town = MunicipalityFactory(slug="maebashi")
     moderator = staff(town, Role.MODERATOR)
     resident = verified(town)
-    debate = make_debate(town, moderator, "diverge", "converge", "conclude")
+    debate = DebateFactory(
+        municipality=town, created_by=moderator, phases=("diverge", "converge", "conclude")
+    )
     return town, moderator, resident, debate
 
 
@@ -109,8 +114,12 @@ async def test_new_contribution_is_announced(layer: str) -> None:
 
 async def test_new_statement_is_announced_to_this_debate_only(layer: str) -> None:
     town, moderator, _resident, _debate = await _setup()
-    converging = await sync_to_async(make_debate)(town, moderator, "converge", "conclude")
-    other = await sync_to_async(make_debate)(town, moderator, "converge")
+    converging = await sync_to_async(DebateFactory)(
+        municipality=town, created_by=moderator, phases=("converge", "conclude")
+    )
+    other = await sync_to_async(DebateFactory)(
+        municipality=town, created_by=moderator, phases=("converge",)
+    )
     here = await _listen(converging.pk)
     elsewhere = await _listen(other.pk)
     statement = await sync_to_async(statement_create_from_contributions)(

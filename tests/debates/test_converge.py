@@ -33,9 +33,14 @@ from debates.services import (
 from debates.services.opinions import opinions_compute, opinions_recompute_claimed
 from identity.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from identity.models import AuditEntry, Municipality, Role, User
-from tests.debates.test_services import make_debate
-from tests.factories import MunicipalityFactory, UserFactory, staff
-from tests.proposals.conftest import verified
+from tests.debates.conftest import statement, two_camps
+from tests.factories import (
+    DebateFactory,
+    MunicipalityFactory,
+    UserFactory,
+    staff,
+    verified,
+)
 
 
 @pytest.fixture
@@ -55,18 +60,14 @@ def resident(town: Municipality) -> User:
 
 @pytest.fixture
 def converging(town: Municipality, moderator: User) -> Debate:
-    return make_debate(town, moderator, "converge", "conclude")
+    return DebateFactory(municipality=town, created_by=moderator, phases=("converge", "conclude"))
 
 
 @pytest.fixture
 def diverging(town: Municipality, moderator: User) -> Debate:
-    return make_debate(town, moderator, "diverge", "converge", "conclude")
-
-
-def statement(
-    debate: Debate, moderator: User, text: str = "駅前に屋根付きの広場を作るべきだ"
-) -> Statement:
-    return statement_create_from_contributions(actor=moderator, debate_id=debate.pk, text=text)
+    return DebateFactory(
+        municipality=town, created_by=moderator, phases=("diverge", "converge", "conclude")
+    )
 
 
 # Statements --------------------------------------------------------------------------------------
@@ -104,7 +105,7 @@ def test_statement_creation_refusals_change_nothing(
             actor=moderator, debate_id=diverging.pk, text="長" * 301
         )
     assert long.value.code == "too_long"
-    other = make_debate(town, moderator, "diverge")
+    other = DebateFactory(municipality=town, created_by=moderator, phases=("diverge",))
     elsewhere = contribution_add(actor=resident, debate_id=other.pk, body="別の議論")
     with pytest.raises(NotFound):
         statement_create_from_contributions(
@@ -318,30 +319,8 @@ def test_next_statements_prefer_divisive_and_uniting_after_a_snapshot(
 # Opinions ----------------------------------------------------------------------------------------
 
 
-def _two_camps(debate: Debate, moderator: User, per_camp: int = 10) -> list[Statement]:
-    """Camp A agrees with statements 0–4 and disagrees with 5–9, camp B the opposite; everyone
-    agrees with statement 10. Written directly (the vote service is tested above)."""
-    statements = [statement(debate, moderator, f"主張 {i}") for i in range(11)]
-    votes = []
-    for person in range(2 * per_camp):
-        camp = 1 if person < per_camp else -1
-        participant = Participant.objects.create(
-            debate=debate, user=UserFactory(), person_key=f"person-{person}"
-        )
-        for i, s in enumerate(statements):
-            value = 1 if i == 10 else (camp if i < 5 else -camp)
-            votes.append(Vote(statement=s, participant=participant, value=value))
-    Vote.objects.bulk_create(votes)
-    for s in statements:
-        Statement.objects.filter(pk=s.pk).update(
-            agree_count=Vote.objects.filter(statement=s, value=1).count(),
-            disagree_count=Vote.objects.filter(statement=s, value=-1).count(),
-        )
-    return statements
-
-
 def test_opinions_find_two_camps_and_the_common_ground(converging: Debate, moderator: User) -> None:
-    statements = _two_camps(converging, moderator)
+    statements = two_camps(converging, moderator)
     snapshot = opinions_compute(converging.pk)
     assert snapshot is not None
     assert (snapshot.participant_count, snapshot.statement_count, snapshot.vote_count) == (

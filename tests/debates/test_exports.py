@@ -21,9 +21,13 @@ from debates.services import (
 )
 from debates.services.opinions import opinions_compute
 from identity.models import Municipality, Role, User
-from tests.debates.test_services import make_debate
-from tests.factories import MunicipalityFactory, UserFactory, staff
-from tests.proposals.conftest import verified
+from tests.factories import (
+    DebateFactory,
+    MunicipalityFactory,
+    UserFactory,
+    staff,
+    verified,
+)
 
 
 @pytest.fixture
@@ -50,7 +54,7 @@ def _get(view: Any, town: Municipality, debate: Debate) -> tuple[str, list[list[
 def test_contributions_csv_has_display_names_only_and_is_formula_safe(
     town: Municipality, moderator: User
 ) -> None:
-    debate = make_debate(town, moderator, "diverge")
+    debate = DebateFactory(municipality=town, created_by=moderator, phases=("diverge",))
     author = UserFactory(display_name="=HYPERLINK(1)", email="private@example.jp")
     Contribution.objects.create(debate=debate, author=author, title="+1", body="=SUM(A1:A9)")
     hidden = Contribution.objects.create(debate=debate, author=author, body="秘密の暴言")
@@ -67,7 +71,7 @@ def test_contributions_csv_has_display_names_only_and_is_formula_safe(
 
 
 def _voted(town: Municipality, moderator: User) -> tuple[Debate, list[Statement], list[User]]:
-    debate = make_debate(town, moderator, "converge", "conclude")
+    debate = DebateFactory(municipality=town, created_by=moderator, phases=("converge", "conclude"))
     source = Contribution.objects.create(debate=debate, author=moderator, body="屋根")
     statements = [
         statement_create_from_contributions(
@@ -138,7 +142,7 @@ def test_summary_csv(town: Municipality, moderator: User) -> None:
 
 
 def test_csv_of_another_municipality_is_not_found(town: Municipality, moderator: User) -> None:
-    debate = make_debate(town, moderator, "diverge")
+    debate = DebateFactory(municipality=town, created_by=moderator, phases=("diverge",))
     request = RequestFactory().get("/")
     request.municipality = MunicipalityFactory()
     with pytest.raises(Http404):

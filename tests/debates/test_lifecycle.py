@@ -25,9 +25,14 @@ from debates.services import (
 from identity.errors import Conflict, InvalidInput, PermissionDenied
 from identity.models import AuditEntry, Municipality, Role, User
 from proposals.models import Proposal, Status
-from tests.debates.test_services import make_debate
-from tests.factories import MunicipalityFactory, UserFactory, staff
-from tests.proposals.conftest import citizen_type, verified
+from tests.factories import (
+    DebateFactory,
+    MunicipalityFactory,
+    ProposalTypeFactory,
+    UserFactory,
+    staff,
+    verified,
+)
 
 
 @pytest.fixture
@@ -71,7 +76,7 @@ EXPECTED_CODE = {
 def test_taking_part_per_role_and_phase_kind(
     kind: str, role: str, town: Municipality, moderator: User
 ) -> None:
-    debate = make_debate(town, moderator, kind)
+    debate = DebateFactory(municipality=town, created_by=moderator, phases=(kind,))
     person = _person(role, town)
     now = timezone.now()
     for action in sorted(phases.ACTIONS):
@@ -91,7 +96,9 @@ def test_taking_part_per_role_and_phase_kind(
 def test_advance_ends_the_running_phase_now_and_starts_the_next(
     town: Municipality, moderator: User
 ) -> None:
-    debate = make_debate(town, moderator, "diverge", "converge", "conclude")
+    debate = DebateFactory(
+        municipality=town, created_by=moderator, phases=("diverge", "converge", "conclude")
+    )
     planned = list(Phase.objects.filter(debate=debate).order_by("starts_at"))
     started = phase_advance(actor=moderator, debate_id=debate.pk)
     assert started.kind == "converge" and started.announced_at is not None
@@ -110,7 +117,7 @@ def test_advance_ends_the_running_phase_now_and_starts_the_next(
 
 
 def test_advance_before_the_first_phase_starts_it(town: Municipality, moderator: User) -> None:
-    debate = make_debate(town, moderator, "diverge")
+    debate = DebateFactory(municipality=town, created_by=moderator, phases=("diverge",))
     Phase.objects.filter(debate=debate).update(
         starts_at=timezone.now() + timedelta(days=30), ends_at=timezone.now() + timedelta(days=31)
     )
@@ -142,7 +149,7 @@ def test_started_phases_are_announced_once(
     moderator: User,
     django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
-    debate = make_debate(town, moderator, "diverge", "converge")
+    debate = DebateFactory(municipality=town, created_by=moderator, phases=("diverge", "converge"))
     # Pretend nobody has announced the running phase yet (as when a start date passes).
     Phase.objects.filter(debate=debate).update(announced_at=None)
     layer, channel = _listen(debate)
@@ -168,7 +175,7 @@ def test_advance_broadcasts_phase_changed(
     moderator: User,
     django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
-    debate = make_debate(town, moderator, "diverge", "converge")
+    debate = DebateFactory(municipality=town, created_by=moderator, phases=("diverge", "converge"))
     layer, channel = _listen(debate)
     with django_capture_on_commit_callbacks(execute=True):
         started = phase_advance(actor=moderator, debate_id=debate.pk)
@@ -183,7 +190,7 @@ def test_advance_broadcasts_phase_changed(
 
 
 def test_summary_is_published_from_the_conclude_phase(town: Municipality, moderator: User) -> None:
-    debate = make_debate(town, moderator, "converge", "conclude")
+    debate = DebateFactory(municipality=town, created_by=moderator, phases=("converge", "conclude"))
     with pytest.raises(Conflict) as early:
         summary_publish(actor=moderator, debate_id=debate.pk, summary="要約", outcome="結論")
     assert early.value.code == "not_concluding"
@@ -211,8 +218,8 @@ def test_summary_is_published_from_the_conclude_phase(town: Municipality, modera
 def test_conclusion_becomes_a_draft_proposal_of_the_resident(
     town: Municipality, moderator: User
 ) -> None:
-    debate = make_debate(town, moderator, "conclude")
-    kind = citizen_type(town)
+    debate = DebateFactory(municipality=town, created_by=moderator, phases=("conclude",))
+    kind = ProposalTypeFactory(municipality=town)
     resident = verified(town)
     with pytest.raises(Conflict) as nothing:
         conclusion_to_proposal_draft(actor=resident, debate_id=debate.pk, type_id=kind.pk)
@@ -239,7 +246,7 @@ def test_conclusion_becomes_a_draft_proposal_of_the_resident(
 
 
 def test_conclusion_attaches_to_the_debated_proposal(town: Municipality, moderator: User) -> None:
-    kind = citizen_type(town)
+    kind = ProposalTypeFactory(municipality=town)
     author = verified(town)
     from proposals.services import ProposalDraft, proposal_file
 
@@ -249,7 +256,9 @@ def test_conclusion_attaches_to_the_debated_proposal(town: Municipality, moderat
         type_id=kind.pk,
         draft=ProposalDraft(title="屋根", summary="屋根を", body="本文"),
     )
-    debate = make_debate(town, moderator, "conclude", proposal_id=debated.pk)
+    debate = DebateFactory(
+        municipality=town, created_by=moderator, phases=("conclude",), proposal=debated
+    )
     summary_publish(actor=moderator, debate_id=debate.pk, summary="要約", outcome="結論")
     with pytest.raises(PermissionDenied):
         conclusion_to_proposal_draft(actor=author, debate_id=debate.pk)
@@ -259,7 +268,7 @@ def test_conclusion_attaches_to_the_debated_proposal(town: Municipality, moderat
 
 
 def test_no_open_proposal_type_is_a_conflict(town: Municipality, moderator: User) -> None:
-    debate = make_debate(town, moderator, "conclude")
+    debate = DebateFactory(municipality=town, created_by=moderator, phases=("conclude",))
     summary_publish(actor=moderator, debate_id=debate.pk, summary="要約", outcome="結論")
     with pytest.raises(Conflict) as refused:
         conclusion_to_proposal_draft(actor=verified(town), debate_id=debate.pk)
@@ -279,7 +288,7 @@ def test_writes_broadcast_their_events(
         vote_cast,
     )
 
-    debate = make_debate(town, moderator, "diverge", "converge")
+    debate = DebateFactory(municipality=town, created_by=moderator, phases=("diverge", "converge"))
     resident = verified(town)
     layer, channel = _listen(debate)
     with django_capture_on_commit_callbacks(execute=True):

@@ -13,9 +13,12 @@ from config.celery import app
 from debates.models import OpinionSnapshot
 from debates.services import statement_create_from_contributions, vote_cast
 from identity.models import Role
-from tests.debates.test_services import make_debate
-from tests.factories import MunicipalityFactory, staff
-from tests.proposals.conftest import verified
+from tests.factories import (
+    DebateFactory,
+    MunicipalityFactory,
+    staff,
+    verified,
+)
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -38,7 +41,7 @@ def test_a_burst_of_votes_is_computed_once_by_the_worker(
     settings.DEBATES_OPINIONS_DEBOUNCE_SECONDS = 10.0
     town = MunicipalityFactory()
     moderator = staff(town, Role.MODERATOR)
-    debate = make_debate(town, moderator, "converge")
+    debate = DebateFactory(municipality=town, created_by=moderator, phases=("converge",))
     statements = [
         statement_create_from_contributions(actor=moderator, debate_id=debate.pk, text=f"文 {i}")
         for i in range(3)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import FrozenInstanceError
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -9,10 +10,10 @@ from django.db import IntegrityError, transaction
 
 from debates import phases
 from debates.models import Debate, Phase
-from debates.services import DebateDraft, PhaseSpec, debate_create, phase_current, phases_set
+from debates.services import PhaseSpec, phase_current, phases_set
 from identity.errors import InvalidInput, PermissionDenied
 from identity.models import AuditEntry, Municipality, Role, User
-from tests.factories import MunicipalityFactory, staff
+from tests.factories import DebateFactory, MunicipalityFactory, staff
 
 
 @pytest.mark.parametrize(
@@ -31,7 +32,7 @@ def test_registry_declares_actions_per_kind(kind: str, allowed: set[str]) -> Non
 def test_unknown_kind_or_action_allows_nothing() -> None:
     assert not phases.phase_allows("brainstorm", "contribute")
     assert not phases.phase_allows("diverge", "delete_everything")
-    with pytest.raises(Exception):  # noqa: B017 - frozen dataclass
+    with pytest.raises(FrozenInstanceError):
         phases.DIVERGE.actions = frozenset()
 
 
@@ -47,9 +48,7 @@ def moderator(town: Municipality) -> User:
 
 @pytest.fixture
 def debate(town: Municipality, moderator: User) -> Debate:
-    return debate_create(
-        actor=moderator, municipality=town, draft=DebateDraft(question="駅前広場をどう使う？")
-    )
+    return DebateFactory(municipality=town, created_by=moderator)
 
 
 T0 = datetime(2026, 12, 1, tzinfo=UTC)

@@ -10,9 +10,13 @@ from debates import selectors
 from debates.models import Comment, Contribution, Debate, Statement
 from debates.services import statement_create_from_contributions, vote_cast
 from identity.models import Municipality, Role, User
-from tests.debates.test_services import make_debate
-from tests.factories import MunicipalityFactory, UserFactory, staff
-from tests.proposals.conftest import verified
+from tests.factories import (
+    DebateFactory,
+    MunicipalityFactory,
+    UserFactory,
+    staff,
+    verified,
+)
 
 
 @pytest.fixture
@@ -37,7 +41,10 @@ def test_debate_list_is_two_queries(
     n: int, town: Municipality, moderator: User, django_assert_num_queries: Any
 ) -> None:
     for _ in range(n):
-        _fill(make_debate(town, moderator, "diverge", "converge"), 2)
+        _fill(
+            DebateFactory(municipality=town, created_by=moderator, phases=("diverge", "converge")),
+            2,
+        )
     with django_assert_num_queries(2):  # debates with counts, phases
         rows = list(selectors.debates_public(town))
         for d in rows:
@@ -48,7 +55,9 @@ def test_debate_list_is_two_queries(
 def test_debate_detail_is_three_queries(
     town: Municipality, moderator: User, django_assert_num_queries: Any
 ) -> None:
-    debate = make_debate(town, moderator, "diverge", "converge", "conclude")
+    debate = DebateFactory(
+        municipality=town, created_by=moderator, phases=("diverge", "converge", "conclude")
+    )
     with django_assert_num_queries(3):  # debate (+ proposal, conclusion), phases, snapshot
         detail = selectors.debate_detail(town, debate.pk)
         assert detail.current is not None and detail.conclusion is None
@@ -58,7 +67,7 @@ def test_debate_detail_is_three_queries(
 def test_contribution_lists_are_one_query(
     sort: str, town: Municipality, moderator: User, django_assert_num_queries: Any
 ) -> None:
-    debate = make_debate(town, moderator, "diverge")
+    debate = DebateFactory(municipality=town, created_by=moderator, phases=("diverge",))
     _fill(debate, 8)
     with django_assert_num_queries(1):
         rows = list(selectors.contributions_public(debate, sort=sort, seed="7"))
@@ -73,7 +82,7 @@ def test_contribution_lists_are_one_query(
 def test_statement_reads_do_not_grow(
     town: Municipality, moderator: User, django_assert_num_queries: Any
 ) -> None:
-    debate = make_debate(town, moderator, "converge")
+    debate = DebateFactory(municipality=town, created_by=moderator, phases=("converge",))
     for i in range(10):
         statement_create_from_contributions(actor=moderator, debate_id=debate.pk, text=f"文 {i}")
     user = UserFactory()
@@ -89,7 +98,7 @@ def test_statement_reads_do_not_grow(
 def test_vote_cast_query_count(
     town: Municipality, moderator: User, django_assert_num_queries: Any
 ) -> None:
-    debate = make_debate(town, moderator, "converge")
+    debate = DebateFactory(municipality=town, created_by=moderator, phases=("converge",))
     first, second = (
         statement_create_from_contributions(actor=moderator, debate_id=debate.pk, text=t)
         for t in ("文 A", "文 B")

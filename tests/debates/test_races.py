@@ -21,9 +21,13 @@ from identity.errors import Conflict
 from identity.models import AuditEntry, Municipality, Role, User
 from proposals.models import Proposal
 from tests.concurrency import run_concurrently
-from tests.debates.test_services import make_debate
-from tests.factories import MunicipalityFactory, staff
-from tests.proposals.conftest import citizen_type, verified
+from tests.factories import (
+    DebateFactory,
+    MunicipalityFactory,
+    ProposalTypeFactory,
+    staff,
+    verified,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -31,7 +35,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 def _setup(*kinds: str) -> tuple[Municipality, User, Debate]:
     town = MunicipalityFactory()
     moderator = staff(town, Role.MODERATOR)
-    return town, moderator, make_debate(town, moderator, *kinds)
+    return town, moderator, DebateFactory(municipality=town, created_by=moderator, phases=kinds)
 
 
 def _counters(statement: Statement) -> tuple[int, int, int]:
@@ -108,7 +112,7 @@ def test_a_started_phase_is_announced_once_by_concurrent_beats() -> None:
 
 def test_a_conclusion_becomes_one_proposal_draft() -> None:
     town, moderator, debate = _setup("conclude")
-    kind = citizen_type(town)
+    kind = ProposalTypeFactory(municipality=town)
     summary_publish(
         actor=moderator, debate_id=debate.pk, summary="屋根の要望が多数", outcome="屋根を提案する"
     )

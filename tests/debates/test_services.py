@@ -23,8 +23,13 @@ from debates.services import (
 )
 from identity.errors import Conflict, InvalidInput, PermissionDenied
 from identity.models import AuditEntry, Municipality, Role, User
-from tests.factories import MunicipalityFactory, UserFactory, staff
-from tests.proposals.conftest import verified
+from tests.factories import (
+    DebateFactory,
+    MunicipalityFactory,
+    UserFactory,
+    staff,
+    verified,
+)
 
 
 @pytest.fixture
@@ -37,25 +42,11 @@ def moderator(town: Municipality) -> User:
     return staff(town, Role.MODERATOR)
 
 
-def make_debate(town: Municipality, moderator: User, *kinds: str, **draft: object) -> Debate:
-    """A debate whose first phase of `kinds` runs now, the others following it."""
-    debate = debate_create(
-        actor=moderator,
-        municipality=town,
-        draft=DebateDraft(question="駅前広場をどう使う？", **draft),
-    )
-    start = timezone.now() - timedelta(days=1)
-    specs = []
-    for kind in kinds:
-        specs.append(PhaseSpec(kind, start, start + timedelta(days=7)))
-        start += timedelta(days=7)
-    phases_set(actor=moderator, debate_id=debate.pk, phases=specs)
-    return debate
-
-
 @pytest.fixture
 def debate(town: Municipality, moderator: User) -> Debate:
-    return make_debate(town, moderator, "diverge", "converge", "conclude")
+    return DebateFactory(
+        municipality=town, created_by=moderator, phases=("diverge", "converge", "conclude")
+    )
 
 
 @pytest.fixture
@@ -107,11 +98,11 @@ def test_taking_part_refused_outside_phases(
 def test_taking_part_refused_for_an_action_the_phase_does_not_allow(
     town: Municipality, moderator: User, resident: User
 ) -> None:
-    debate = make_debate(town, moderator, "conclude")
+    debate = DebateFactory(municipality=town, created_by=moderator, phases=("conclude",))
     with pytest.raises(PermissionDenied) as refused:
         contribution_add(actor=resident, debate_id=debate.pk, body="遅すぎ")
     assert refused.value.code == "action_not_in_phase"
-    converge = make_debate(town, moderator, "converge")
+    converge = DebateFactory(municipality=town, created_by=moderator, phases=("converge",))
     decision = permissions.can_take_part(resident, converge, "vote", timezone.now())
     assert decision and decision.person_key
     assert permissions.can_take_part(resident, converge, "react", timezone.now()).code == (
@@ -136,7 +127,9 @@ def test_ineligible_people_are_refused_with_the_eligibility_code(
     assert refused.value.code == "not_resident"
     assert not Contribution.objects.exists()
     # The debate's own rule: any verified resident.
-    open_debate = make_debate(town, moderator, "diverge", min_age=0)
+    open_debate = DebateFactory(
+        municipality=town, created_by=moderator, phases=("diverge",), min_age=0
+    )
     assert contribution_add(actor=minor, debate_id=open_debate.pk, body="参加できた")
 
 

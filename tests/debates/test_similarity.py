@@ -7,8 +7,12 @@ import pytest
 from debates import similarity
 from debates.models import Contribution, Debate
 from identity.models import Municipality, Role, User
-from tests.debates.test_services import make_debate
-from tests.factories import MunicipalityFactory, UserFactory, staff
+from tests.factories import (
+    DebateFactory,
+    MunicipalityFactory,
+    UserFactory,
+    staff,
+)
 
 JAPANESE = [
     "駅前広場に屋根をつけてほしい",  # 0 ┐ roof
@@ -66,7 +70,7 @@ def test_single_link_chains_are_one_group() -> None:
 def debate(db: None) -> Debate:
     town: Municipality = MunicipalityFactory()
     moderator: User = staff(town, Role.MODERATOR)
-    return make_debate(town, moderator, "diverge")
+    return DebateFactory(municipality=town, created_by=moderator, phases=("diverge",))
 
 
 def test_similar_groups_of_a_debate_skip_hidden_and_are_largest_first(debate: Debate) -> None:

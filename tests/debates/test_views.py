@@ -37,9 +37,14 @@ from debates.services import (
 from debates.services.opinions import opinions_compute
 from identity.models import Municipality, Role, User
 from proposals.models import Proposal
-from tests.debates.test_services import make_debate
-from tests.factories import MunicipalityFactory, UserFactory, staff
-from tests.proposals.conftest import citizen_type, verified
+from tests.factories import (
+    DebateFactory,
+    MunicipalityFactory,
+    ProposalTypeFactory,
+    UserFactory,
+    staff,
+    verified,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -79,17 +84,19 @@ def resident(town: Municipality) -> User:
 
 @pytest.fixture
 def debate(town: Municipality, moderator: User) -> Debate:
-    return make_debate(town, moderator, "diverge", "converge", "conclude")
+    return DebateFactory(
+        municipality=town, created_by=moderator, phases=("diverge", "converge", "conclude")
+    )
 
 
 @pytest.fixture
 def converging(town: Municipality, moderator: User) -> Debate:
-    return make_debate(town, moderator, "converge", "conclude")
+    return DebateFactory(municipality=town, created_by=moderator, phases=("converge", "conclude"))
 
 
 @pytest.fixture
 def concluding(town: Municipality, moderator: User) -> Debate:
-    return make_debate(town, moderator, "conclude")
+    return DebateFactory(municipality=town, created_by=moderator, phases=("conclude",))
 
 
 def post(client: Client, url: str, data: dict[str, Any] | None = None, **kw: Any) -> Any:
@@ -123,17 +130,17 @@ def test_list_offers_moderators_to_start_a_debate(
 def test_list_query_count_does_not_grow_with_debates(
     town: Municipality,
     moderator: User,
-    django_assert_max_num_queries: Any,
+    django_assert_num_queries: Any,
 ) -> None:
     for _ in range(3):
-        make_debate(town, moderator, "diverge", "converge")
+        DebateFactory(municipality=town, created_by=moderator, phases=("diverge", "converge"))
     client = Client()
     client.get(BASE)  # warm the session and municipality caches
-    with django_assert_max_num_queries(5) as few:
+    with django_assert_num_queries(3):  # count, debates, their phases
         client.get(BASE)
     for _ in range(5):
-        make_debate(town, moderator, "converge", "conclude")
-    with django_assert_max_num_queries(len(few.captured_queries)):
+        DebateFactory(municipality=town, created_by=moderator, phases=("converge", "conclude"))
+    with django_assert_num_queries(3):
         client.get(BASE)
 
 
@@ -207,9 +214,7 @@ def test_bad_contribution_changes_nothing(
     for data in ({"body": "   "}, {"body": "x" * 10_001}, {"title": "t" * 121, "body": "ok"}):
         response = post(client, f"{BASE}{debate.pk}/contribute/", data)
         assert response.status_code == 422
-        assert 'class="error"' in response.content.decode() or "form-errors" in (
-            response.content.decode()
-        )
+        assert 'class="error"' in response.content.decode()
     assert not Contribution.objects.exists()
     contribution = contribution_add(actor=resident, debate_id=debate.pk, body="本文")
     response = post(
@@ -284,10 +289,10 @@ def test_report_page_files_once_and_refuses_empty(
     assert Client().get(url).status_code == 302  # sign in first
 
 
-def test_detail_query_count_is_bounded(
+def test_detail_query_count_does_not_grow(
     debate: Debate,
     resident: User,
-    django_assert_max_num_queries: Any,
+    django_assert_num_queries: Any,
 ) -> None:
     client = logged_in(resident)
     url = f"{BASE}{debate.pk}/"
@@ -295,13 +300,15 @@ def test_detail_query_count_is_bounded(
     first = contribution_add(actor=resident, debate_id=debate.pk, body="一")
     comment_add(actor=resident, contribution_id=first.pk, body="c")
     client.get(url)
-    with django_assert_max_num_queries(16) as few:
+    # The same 14 (debate, phases, snapshot, session, user, roles, contributions, comments, ...)
+    # with one contribution as with nine and their replies.
+    with django_assert_num_queries(14):
         assert client.get(url).status_code == 200
     for n in range(8):
         contribution = contribution_add(actor=resident, debate_id=debate.pk, body=f"本文{n}")
         top = comment_add(actor=resident, contribution_id=contribution.pk, body="c")
         comment_add(actor=resident, contribution_id=contribution.pk, body="r", parent_id=top.pk)
-    with django_assert_max_num_queries(len(few.captured_queries)):
+    with django_assert_num_queries(14):
         assert client.get(url).status_code == 200
 
 
@@ -367,7 +374,7 @@ def test_proposed_statement_waits_for_a_moderator(
 
 
 def _voted_debate(town: Municipality, moderator: User) -> Debate:
-    debate = make_debate(town, moderator, "converge", "conclude")
+    debate = DebateFactory(municipality=town, created_by=moderator, phases=("converge", "conclude"))
     texts = ["屋根を", "ライト", "車禁止", "ベンチ", "市場", "緑を", "音楽"]
     statements = [
         statement_create_from_contributions(actor=moderator, debate_id=debate.pk, text=t)
@@ -680,7 +687,7 @@ def test_conclusion_page_publishes_and_drafts_a_proposal(
     assert response.status_code == 302
     assert Conclusion.objects.get().outcome == "議会へ提案"
     assert "Make a proposal draft" in page(client, url, "en")
-    kind = citizen_type(town)
+    kind = ProposalTypeFactory(municipality=town)
     draft = f"{BASE}{concluding.pk}/moderation/proposal-draft/"
     # The staff account is no verified resident: the proposals app refuses it, nothing is made.
     response = post(client, draft, {"type": str(kind.pk)}, follow=True)

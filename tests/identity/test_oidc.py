@@ -9,7 +9,6 @@ redirect to our callback → allauth exchanges the code at the token endpoint an
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -40,7 +39,7 @@ from tests.oidc_provider import (
 from tests.oidc_provider import (
     OidcProvider,
     free_port,
-    missing_requirement,
+    needs_provider,
     sign_in,
     start_provider,
 )
@@ -72,11 +71,6 @@ ACCOUNTS = {
 
 @pytest.fixture(scope="session")
 def idp() -> Iterator[OidcProvider]:
-    reason = missing_requirement()
-    if reason is not None:
-        if os.environ.get("MEBUKU_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"required service missing in CI: {reason}", pytrace=False)
-        pytest.skip(reason)
     provider = start_provider([MAEBASHI, KAMAKURA], ACCOUNTS)
     yield provider
     provider.stop()
@@ -144,6 +138,7 @@ def page_after(client: Client, response: HttpResponse) -> str:
 # The real flow ---------------------------------------------------------------------------------
 
 
+@needs_provider
 def test_resident_verifies_through_the_provider(
     idp: OidcProvider, maebashi_idp: IdentityProvider, maebashi: Municipality, resident: User
 ) -> None:
@@ -187,6 +182,7 @@ def test_resident_verifies_through_the_provider(
     assert len(notes) == 1 and "You are now a verified resident of Maebashi" in notes[0]
 
 
+@needs_provider
 def test_verifying_again_renews(
     idp: OidcProvider, maebashi_idp: IdentityProvider, resident: User
 ) -> None:
@@ -200,6 +196,7 @@ def test_verifying_again_renews(
     assert SocialAccount.objects.count() == 1
 
 
+@needs_provider
 def test_tampered_state_is_refused(
     idp: OidcProvider, maebashi_idp: IdentityProvider, resident: User
 ) -> None:
@@ -214,6 +211,7 @@ def test_tampered_state_is_refused(
     assert recorded() == before
 
 
+@needs_provider
 def test_expired_code_is_refused(idp: OidcProvider, kamakura: Municipality, resident: User) -> None:
     configure(staff(kamakura, Role.ADMINISTRATOR), kamakura, idp.issuer, KAMAKURA)
     client = browser(resident)
@@ -225,6 +223,7 @@ def test_expired_code_is_refused(idp: OidcProvider, kamakura: Municipality, resi
     assert recorded() == (0, 0, 0)
 
 
+@needs_provider
 def test_provider_down_at_the_start(
     admin: User, maebashi: Municipality, resident: User, idp: OidcProvider
 ) -> None:
@@ -235,6 +234,7 @@ def test_provider_down_at_the_start(
     assert recorded() == (0, 0, 0)
 
 
+@needs_provider
 def test_provider_down_after_sign_in(
     idp: OidcProvider, admin: User, maebashi: Municipality, resident: User
 ) -> None:
@@ -252,6 +252,7 @@ def test_provider_down_after_sign_in(
     assert recorded() == (0, 0, 0)
 
 
+@needs_provider
 def test_subject_of_another_account_is_refused(
     idp: OidcProvider, maebashi_idp: IdentityProvider, resident: User
 ) -> None:
@@ -267,6 +268,7 @@ def test_subject_of_another_account_is_refused(
     assert account.user == resident and set(account.extra_data) == {"id_token"}
 
 
+@needs_provider
 def test_person_verified_with_another_account_is_refused(
     idp: OidcProvider, maebashi_idp: IdentityProvider, resident: User
 ) -> None:
@@ -278,6 +280,7 @@ def test_person_verified_with_another_account_is_refused(
     assert recorded() == before
 
 
+@needs_provider
 def test_missing_birthdate_is_refused(
     idp: OidcProvider, maebashi_idp: IdentityProvider, resident: User
 ) -> None:
@@ -287,6 +290,7 @@ def test_missing_birthdate_is_refused(
     assert recorded() == (0, 0, 0)
 
 
+@needs_provider
 def test_signing_in_with_the_provider_is_not_offered(
     idp: OidcProvider, maebashi_idp: IdentityProvider
 ) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator, Sequence
 from datetime import date, timedelta
 
@@ -36,29 +34,18 @@ from identity.models import (
 from identity.register import parse_register, read_records
 from identity.views.register import MATCH_ATTEMPTS_PER_HOUR
 from tests.concurrency import run_concurrently
-from tests.factories import MunicipalityFactory, UserFactory, staff
+from tests.factories import (
+    HANAKO,
+    JIRO,
+    SABURO,
+    TARO,
+    MunicipalityFactory,
+    UserFactory,
+    register_csv,
+    staff,
+)
 
-JA_HEADER = ("住民票コード", "氏名", "生年月日", "住所", "住民となった日")
-EN_HEADER = ("resident_key", "name", "birth_date", "address", "resident_since")
 REFERENCE = date(2025, 4, 1)
-
-TARO = ("10000000001", "山田 太郎", "1990-04-01", "前橋市大手町二丁目12番1号", "2001-05-01")
-HANAKO = ("10000000002", "鈴木 花子", "昭和60年12月3日", "前橋市本町一丁目3番", "")
-JIRO = ("10000000003", "佐藤 次郎", "2000-01-31", "前橋市千代田町5-2", "")
-SABURO = ("10000000004", "高橋 三郎", "平成元年2月1日", "前橋市朝日町4-1-1", "")
-
-
-def make_csv(
-    rows: Sequence[Sequence[str]],
-    *,
-    header: Sequence[str] = JA_HEADER,
-    encoding: str = "utf-8",
-) -> bytes:
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return buffer.getvalue().encode(encoding)
 
 
 def facts(row: Sequence[str]) -> PersonFacts:
@@ -113,8 +100,10 @@ def do_import(
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp932"])
 def test_every_accepted_encoding_gives_the_same_hashes(encoding: str) -> None:
-    reference = parse_register(make_csv([TARO, HANAKO]), municipality_name="前橋市")
-    parsed = parse_register(make_csv([TARO, HANAKO], encoding=encoding), municipality_name="前橋市")
+    reference = parse_register(register_csv([TARO, HANAKO]), municipality_name="前橋市")
+    parsed = parse_register(
+        register_csv([TARO, HANAKO], encoding=encoding), municipality_name="前橋市"
+    )
     assert parsed.ok, parsed.errors
     assert parsed.encoding == encoding
     assert parsed.rows == reference.rows
@@ -125,7 +114,7 @@ def test_every_accepted_encoding_gives_the_same_hashes(encoding: str) -> None:
 
 
 def test_full_width_digits_and_both_date_styles_are_the_same_person() -> None:
-    western = parse_register(make_csv([TARO]), municipality_name="前橋市")
+    western = parse_register(register_csv([TARO]), municipality_name="前橋市")
     written = (
         TARO[0].translate(_FULL),
         "山田　太郎",
@@ -133,7 +122,7 @@ def test_full_width_digits_and_both_date_styles_are_the_same_person() -> None:
         "前橋市大手町２丁目１２番１号",
         "Ｈ１３．５．１",
     )
-    japanese = parse_register(make_csv([written], encoding="cp932"), municipality_name="前橋市")
+    japanese = parse_register(register_csv([written], encoding="cp932"), municipality_name="前橋市")
     assert japanese.ok, japanese.errors
     assert japanese.rows[0].key_hash == western.rows[0].key_hash
     assert japanese.rows[0].person_hash == western.rows[0].person_hash
@@ -142,7 +131,7 @@ def test_full_width_digits_and_both_date_styles_are_the_same_person() -> None:
 
 def test_english_headers_in_any_order_and_without_the_optional_column() -> None:
     parsed = parse_register(
-        make_csv(
+        register_csv(
             [(TARO[3], TARO[1], TARO[0], TARO[2])],
             header=("Address", "NAME", "resident key", "birth_date"),
         ),
@@ -188,7 +177,7 @@ EXPECTED_ERRORS = {
 def test_every_bad_row_is_reported_by_line_number() -> None:
     with translation.override("en"):
         parsed = parse_register(
-            make_csv(BAD_ROWS), municipality_name="前橋市", reference_date=REFERENCE
+            register_csv(BAD_ROWS), municipality_name="前橋市", reference_date=REFERENCE
         )
     assert {(error.line, error.code) for error in parsed.errors} == EXPECTED_ERRORS
     assert [error.column for error in parsed.errors if error.line == 15] == [
@@ -208,10 +197,14 @@ def test_every_bad_row_is_reported_by_line_number() -> None:
         ("名前,生年月日,住所\n".encode(), "unknown_header", 1),
         ("氏名,生年月日,住所\n".encode(), "missing_header", 1),
         ("住民票コード,氏名,氏名,生年月日,住所\n".encode(), "duplicate_header", 1),
-        (make_csv([TARO], encoding="utf-16"), "encoding", 1),
+        (register_csv([TARO], encoding="utf-16"), "encoding", 1),
         (b"PK\x03\x04rest of a workbook", "not_csv", 1),
-        (make_csv([TARO, HANAKO]) + b"10000000005,\xff\xfe\xfd,1990-01-01,x\r\n", "encoding", 4),
-        (make_csv([TARO]) + '1,"山田"x,1990-01-01,y\r\n'.encode(), "not_csv", 3),
+        (
+            register_csv([TARO, HANAKO]) + b"10000000005,\xff\xfe\xfd,1990-01-01,x\r\n",
+            "encoding",
+            4,
+        ),
+        (register_csv([TARO]) + '1,"山田"x,1990-01-01,y\r\n'.encode(), "not_csv", 3),
     ],
 )
 def test_a_file_that_cannot_be_read_says_why(data: bytes, code: str, line: int) -> None:
@@ -222,7 +215,7 @@ def test_a_file_that_cannot_be_read_says_why(data: bytes, code: str, line: int) 
 
 
 def test_blank_lines_are_skipped_and_line_numbers_stay_physical() -> None:
-    data = make_csv([TARO]) + b"\r\n,,,,\r\n" + b"1,,1990-01-01,x,\r\n"
+    data = register_csv([TARO]) + b"\r\n,,,,\r\n" + b"1,,1990-01-01,x,\r\n"
     parsed = parse_register(data, municipality_name="前橋市")
     assert [(e.line, e.code) for e in parsed.errors] == [(5, "missing_field")]
 
@@ -269,7 +262,7 @@ def test_generated_rows_round_trip(
         if full_width:
             key, day = key.translate(_FULL), day.translate(_FULL)
         written.append((key, name, day, address, ""))
-    data = make_csv(written, encoding=encoding)
+    data = register_csv(written, encoding=encoding)
     records = list(read_records(data.decode(encoding)))
     parsed = parse_register(data, municipality_name="前橋市", reference_date=REFERENCE)
     municipality = "前橋市"
@@ -292,7 +285,7 @@ def test_generated_rows_round_trip(
 
 
 def test_import_stores_hashes_and_audits(maebashi: Municipality, office: User) -> None:
-    report = do_import(office, maebashi, make_csv([TARO, HANAKO], encoding="cp932"))
+    report = do_import(office, maebashi, register_csv([TARO, HANAKO], encoding="cp932"))
     assert report.ok and report.applied and report.rows == 2
     register = ResidentRegister.objects.get(municipality=maebashi, is_current=True)
     assert (register.row_count, register.reference_date, register.imported_by) == (
@@ -313,10 +306,10 @@ def test_import_stores_hashes_and_audits(maebashi: Municipality, office: User) -
 def test_bad_rows_change_nothing(
     maebashi: Municipality, office: User, resident: User, dry_run: bool
 ) -> None:
-    do_import(office, maebashi, make_csv([TARO, HANAKO]))
+    do_import(office, maebashi, register_csv([TARO, HANAKO]))
     services.verification_by_register(user=resident, municipality=maebashi, person=facts(TARO))
     before = state()
-    report = do_import(office, maebashi, make_csv(BAD_ROWS), dry_run=dry_run)
+    report = do_import(office, maebashi, register_csv(BAD_ROWS), dry_run=dry_run)
     assert not report.ok and not report.applied
     assert {(error.line, error.code) for error in report.errors} == EXPECTED_ERRORS
     assert state() == before
@@ -325,12 +318,12 @@ def test_bad_rows_change_nothing(
 def test_dry_run_reports_and_changes_nothing(
     maebashi: Municipality, office: User, resident: User
 ) -> None:
-    do_import(office, maebashi, make_csv([TARO, HANAKO]))
+    do_import(office, maebashi, register_csv([TARO, HANAKO]))
     services.verification_by_register(user=resident, municipality=maebashi, person=facts(TARO))
     other = UserFactory()
     services.verification_by_register(user=other, municipality=maebashi, person=facts(HANAKO))
     before = state()
-    report = do_import(office, maebashi, make_csv([TARO, JIRO, SABURO]), dry_run=True)
+    report = do_import(office, maebashi, register_csv([TARO, JIRO, SABURO]), dry_run=True)
     assert report.ok and not report.applied
     assert (report.rows, report.kept, report.moved_out) == (3, 1, 1)
     assert state() == before
@@ -339,7 +332,7 @@ def test_dry_run_reports_and_changes_nothing(
 def test_reimport_keeps_people_still_there_and_ends_the_others(
     maebashi: Municipality, office: User, resident: User
 ) -> None:
-    do_import(office, maebashi, make_csv([TARO, HANAKO, JIRO]))
+    do_import(office, maebashi, register_csv([TARO, HANAKO, JIRO]))
     first = ResidentRegister.objects.get(is_current=True)
     taro = services.verification_by_register(
         user=resident, municipality=maebashi, person=facts(TARO)
@@ -358,7 +351,7 @@ def test_reimport_keeps_people_still_there_and_ends_the_others(
     )
     # Taro moved within the city (same key, new address); Hanako moved away; Saburo moved in.
     moved_taro = (TARO[0], TARO[1], TARO[2], "前橋市本町3-3", TARO[4])
-    report = do_import(office, maebashi, make_csv([moved_taro, JIRO, SABURO], encoding="cp932"))
+    report = do_import(office, maebashi, register_csv([moved_taro, JIRO, SABURO], encoding="cp932"))
     assert (report.rows, report.kept, report.moved_out) == (3, 1, 1)
     assert report.previous == first
     taro.refresh_from_db()
@@ -376,8 +369,8 @@ def test_reimport_keeps_people_still_there_and_ends_the_others(
 
 
 def test_the_plain_register_is_stored_nowhere(maebashi: Municipality, office: User) -> None:
-    do_import(office, maebashi, make_csv([TARO, HANAKO]))
-    do_import(office, maebashi, make_csv([HANAKO, SABURO]), dry_run=True)
+    do_import(office, maebashi, register_csv([TARO, HANAKO]))
+    do_import(office, maebashi, register_csv([HANAKO, SABURO]), dry_run=True)
     secrets = ["山田", "太郎", "大手町", "鈴木", "花子", "本町", TARO[0], HANAKO[0], "1990-04-01"]
     found = []
     with connection.cursor() as cursor:
@@ -394,11 +387,11 @@ def test_permission(maebashi: Municipality, kamakura: Municipality, resident: Us
     clerk = staff(maebashi, Role.COUNTER_CLERK)
     for actor in (resident, kamakura_admin, clerk):
         with pytest.raises(PermissionDenied):
-            do_import(actor, maebashi, make_csv([TARO]))
+            do_import(actor, maebashi, register_csv([TARO]))
     assert not ResidentRegister.objects.exists()
     admin = staff(maebashi, Role.ADMINISTRATOR, mfa=False)
     with pytest.raises(PermissionDenied) as refused:
-        do_import(admin, maebashi, make_csv([TARO]))
+        do_import(admin, maebashi, register_csv([TARO]))
     assert refused.value.code == "mfa_required"
 
 
@@ -407,7 +400,7 @@ def test_reference_date_in_the_future_is_refused(maebashi: Municipality, office:
         services.register_import(
             actor=office,
             municipality=maebashi,
-            data=make_csv([TARO]),
+            data=register_csv([TARO]),
             reference_date=date.today() + timedelta(days=2),  # noqa: DTZ011
             dry_run=True,
         )
@@ -434,11 +427,11 @@ def test_staff_page_dry_run_then_import(maebashi: Municipality, office: User) ->
     page = client.get(URL)
     assert page.status_code == 200
     assert 'name="dry_run"' in page.content.decode() and "checked" in page.content.decode()
-    response = upload(client, make_csv([TARO, HANAKO], encoding="cp932"), dry_run=True)
+    response = upload(client, register_csv([TARO, HANAKO], encoding="cp932"), dry_run=True)
     assert response.status_code == 200
     assert response.context["report"].rows == 2
     assert not ResidentRegister.objects.exists()
-    response = upload(client, make_csv([TARO, HANAKO], encoding="cp932"), dry_run=False)
+    response = upload(client, register_csv([TARO, HANAKO], encoding="cp932"), dry_run=False)
     assert response.status_code == 302
     body = client.get(URL).content.decode()
     assert "2025-04-01" in body and office.email in body
@@ -446,7 +439,7 @@ def test_staff_page_dry_run_then_import(maebashi: Municipality, office: User) ->
 
 
 def test_staff_page_lists_bad_rows_by_line(maebashi: Municipality, office: User) -> None:
-    response = upload(client_for(office), make_csv(BAD_ROWS), dry_run=False)
+    response = upload(client_for(office), register_csv(BAD_ROWS), dry_run=False)
     assert response.status_code == 422
     body = response.content.decode()
     assert '<th scope="row">15</th>' in body and 'data-code="duplicate_person"' in body
@@ -455,7 +448,7 @@ def test_staff_page_lists_bad_rows_by_line(maebashi: Municipality, office: User)
 
 def test_staff_page_shows_the_first_200_bad_rows(maebashi: Municipality, office: User) -> None:
     rows = [(str(i), f"名{i}", "not a date", "前橋市", "") for i in range(250)]
-    response = upload(client_for(office), make_csv(rows), dry_run=True)
+    response = upload(client_for(office), register_csv(rows), dry_run=True)
     assert response.status_code == 422
     assert len(response.context["bad_rows"]) == 200
     assert response.context["more_bad_rows"] == 50
@@ -467,7 +460,7 @@ def test_staff_page_refuses_residents_and_other_municipalities(
 ) -> None:
     assert client_for(resident).get(URL).status_code == 403
     assert client_for(staff(kamakura, Role.ADMINISTRATOR)).get(URL).status_code == 403
-    response = upload(client_for(resident), make_csv([TARO]), dry_run=False)
+    response = upload(client_for(resident), register_csv([TARO]), dry_run=False)
     assert response.status_code == 403
     assert not ResidentRegister.objects.exists()
 
@@ -476,7 +469,7 @@ def test_staff_page_queries(
     maebashi: Municipality, office: User, django_assert_num_queries: DjangoAssertNumQueries
 ) -> None:
     client = client_for(office)
-    do_import(office, maebashi, make_csv([TARO]))
+    do_import(office, maebashi, register_csv([TARO]))
     client.get(URL)  # warm the municipality cache
     with django_assert_num_queries(6):
         assert client.get(URL).status_code == 200
@@ -494,7 +487,7 @@ def match_form(row: Sequence[str], **changes: str) -> dict[str, str]:
 def test_resident_matches_the_register(
     maebashi: Municipality, office: User, resident: User
 ) -> None:
-    do_import(office, maebashi, make_csv([TARO, HANAKO]))
+    do_import(office, maebashi, register_csv([TARO, HANAKO]))
     form = match_form(
         TARO, birth_date="平成２年４月１日", address="大手町2-12-1", name="山田　太郎"
     )
@@ -510,7 +503,7 @@ def test_resident_matches_the_register(
 
 
 def test_no_match_says_so(maebashi: Municipality, office: User, resident: User) -> None:
-    do_import(office, maebashi, make_csv([TARO]))
+    do_import(office, maebashi, register_csv([TARO]))
     response = client_for(resident).post(MATCH_URL, match_form(TARO, birth_date="1990-04-02"))
     assert response.status_code == 422
     assert "could not find you in the resident register" in response.content.decode()
@@ -520,14 +513,14 @@ def test_no_match_says_so(maebashi: Municipality, office: User, resident: User) 
 def test_bad_birth_date_is_a_form_error(
     maebashi: Municipality, office: User, resident: User
 ) -> None:
-    do_import(office, maebashi, make_csv([TARO]))
+    do_import(office, maebashi, register_csv([TARO]))
     response = client_for(resident).post(MATCH_URL, match_form(TARO, birth_date="yesterday"))
     assert response.status_code == 422
     assert response.context["form"].errors["birth_date"]
 
 
 def test_attempts_are_limited(maebashi: Municipality, office: User, resident: User) -> None:
-    do_import(office, maebashi, make_csv([TARO]))
+    do_import(office, maebashi, register_csv([TARO]))
     client = client_for(resident)
     for day in range(1, MATCH_ATTEMPTS_PER_HOUR + 1):
         wrong = match_form(TARO, birth_date=f"1990-05-{day:02d}")
@@ -555,7 +548,7 @@ def test_match_page_queries(
     resident: User,
     django_assert_num_queries: DjangoAssertNumQueries,
 ) -> None:
-    do_import(office, maebashi, make_csv([TARO]))
+    do_import(office, maebashi, register_csv([TARO]))
     client = client_for(resident)
     client.get(MATCH_URL)
     with django_assert_num_queries(4):
@@ -571,10 +564,10 @@ def test_concurrent_imports_serialise_and_leave_one_current_register() -> None:
     municipality = MunicipalityFactory(name="前橋市")
     actors = [staff(municipality, Role.ADMINISTRATOR), staff(municipality, Role.ELECTION_OFFICE)]
     files = [
-        make_csv([TARO, HANAKO]),
-        make_csv([JIRO, SABURO, TARO], encoding="cp932"),
-        make_csv([HANAKO], encoding="utf-8-sig"),
-        make_csv([SABURO, JIRO]),
+        register_csv([TARO, HANAKO]),
+        register_csv([JIRO, SABURO, TARO], encoding="cp932"),
+        register_csv([HANAKO], encoding="utf-8-sig"),
+        register_csv([SABURO, JIRO]),
     ]
 
     def work(index: int) -> services.ImportReport:

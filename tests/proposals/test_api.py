@@ -13,8 +13,13 @@ from django.utils import timezone
 
 from identity.models import AuditEntry, Municipality, Role, User
 from proposals.models import Proposal, Signature
-from tests.factories import UserFactory, staff
-from tests.proposals.conftest import citizen_type, collecting, verified
+from tests.factories import (
+    ProposalFactory,
+    ProposalTypeFactory,
+    UserFactory,
+    staff,
+    verified,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +36,9 @@ def _json(response: Any) -> Any:
 
 
 def test_sign_status_codes(town: Municipality) -> None:
-    proposal = collecting(town, citizen_type(town), verified(town))
+    proposal = ProposalFactory(
+        type=ProposalTypeFactory(municipality=town), author=verified(town), collecting=True
+    )
     url = f"/api/v1/municipalities/maebashi/proposals/{proposal.pk}/signature"
     signer = _client(verified(town))
     first = signer.post(url)
@@ -52,7 +59,7 @@ def test_sign_status_codes(town: Municipality) -> None:
 
 
 def test_file_open_and_read(town: Municipality) -> None:
-    kind = citizen_type(town)
+    kind = ProposalTypeFactory(municipality=town)
     author = verified(town)
     client = _client(author)
     created = client.post(
@@ -79,7 +86,11 @@ def test_file_open_and_read(town: Municipality) -> None:
 
 def test_council_answer_through_the_api(town: Municipality) -> None:
     author = verified(town)
-    proposal = collecting(town, citizen_type(town, threshold_fixed=1), author)
+    proposal = ProposalFactory(
+        type=ProposalTypeFactory(municipality=town, threshold_fixed=1),
+        author=author,
+        collecting=True,
+    )
     _client(verified(town)).post(
         f"/api/v1/municipalities/maebashi/proposals/{proposal.pk}/signature"
     )
@@ -118,7 +129,9 @@ def _csv(response: Any) -> list[list[str]]:
 
 
 def test_public_csv_exports(town: Municipality) -> None:
-    proposal = collecting(town, citizen_type(town), verified(town))
+    proposal = ProposalFactory(
+        type=ProposalTypeFactory(municipality=town), author=verified(town), collecting=True
+    )
     _client(verified(town)).post(
         f"/api/v1/municipalities/maebashi/proposals/{proposal.pk}/signature"
     )
@@ -133,7 +146,9 @@ def test_public_csv_exports(town: Municipality) -> None:
 
 
 def test_signatory_list_is_for_the_election_office_and_audited(town: Municipality) -> None:
-    proposal = collecting(town, citizen_type(town), verified(town))
+    proposal = ProposalFactory(
+        type=ProposalTypeFactory(municipality=town), author=verified(town), collecting=True
+    )
     signer = verified(town)
     _client(signer).post(f"/api/v1/municipalities/maebashi/proposals/{proposal.pk}/signature")
     url = f"/m/maebashi/proposals/{proposal.pk}/signatories.csv"
@@ -160,7 +175,9 @@ def test_sign_with_a_session_token_query_count(
     proposal, eligibility, who of the batch signed already, the insert, the audit entry, the
     counter); the municipality comes from the per-process cache. (SAVEPOINT/RELEASE stand for
     BEGIN/COMMIT inside the test's transaction.)"""
-    proposal = collecting(town, citizen_type(town), verified(town))
+    proposal = ProposalFactory(
+        type=ProposalTypeFactory(municipality=town), author=verified(town), collecting=True
+    )
     url = f"/api/v1/municipalities/maebashi/proposals/{proposal.pk}/signature"
     browser = _client(verified(town))
     token = browser.session.session_key

@@ -9,15 +9,19 @@ from django.test import Client
 
 from identity.models import Municipality
 from proposals.models import Signature
-from tests.factories import PASSWORD, session_token
-from tests.proposals.conftest import citizen_type, collecting, verified
+from tests.factories import PASSWORD, ProposalFactory, ProposalTypeFactory, session_token, verified
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def proposal_url(town: Municipality) -> str:
-    proposal = collecting(town, citizen_type(town), verified(town))
+    proposal = ProposalFactory(
+        municipality=town,
+        type=ProposalTypeFactory(municipality=town),
+        author=verified(town),
+        collecting=True,
+    )
     return f"/api/v1/municipalities/{town.slug}/proposals/{proposal.pk}/signature"
 
 

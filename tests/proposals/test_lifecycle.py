@@ -13,8 +13,12 @@ from identity.errors import Conflict, Gone, PermissionDenied
 from identity.models import Municipality, Role
 from proposals import services
 from proposals.models import Proposal, Signature, Status
-from tests.factories import staff
-from tests.proposals.conftest import citizen_type, collecting, verified
+from tests.factories import (
+    ProposalFactory,
+    ProposalTypeFactory,
+    staff,
+    verified,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +38,11 @@ def test_citizen_proposal_from_filing_to_council_answer(
     town: Municipality, django_capture_on_commit_callbacks: object
 ) -> None:
     author = verified(town)
-    proposal = collecting(town, citizen_type(town, threshold_fixed=3), author)
+    proposal = ProposalFactory(
+        type=ProposalTypeFactory(municipality=town, threshold_fixed=3),
+        author=author,
+        collecting=True,
+    )
     _sign(town, proposal, 3)
     services.collection_close_early(actor=author, municipality=town, proposal_id=proposal.pk)
     proposal.refresh_from_db()
@@ -78,7 +86,9 @@ def test_citizen_proposal_from_filing_to_council_answer(
 
 def test_illegal_transitions_and_permissions(town: Municipality) -> None:
     author = verified(town)
-    proposal = collecting(town, citizen_type(town), author)
+    proposal = ProposalFactory(
+        type=ProposalTypeFactory(municipality=town), author=author, collecting=True
+    )
     council = staff(town, Role.COUNCIL)
     with pytest.raises(Conflict) as error:
         services.proposal_answer(
@@ -101,7 +111,9 @@ def test_expiry_below_the_threshold(
     town: Municipality, django_capture_on_commit_callbacks: object
 ) -> None:
     author = verified(town)
-    proposal = collecting(town, citizen_type(town), author)
+    proposal = ProposalFactory(
+        type=ProposalTypeFactory(municipality=town), author=author, collecting=True
+    )
     _sign(town, proposal, 2)
     assert services.collections_close_due() == 0
     with _later(61), django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
@@ -113,7 +125,9 @@ def test_expiry_below_the_threshold(
 
 def test_withdrawn_by_author(town: Municipality) -> None:
     author = verified(town)
-    proposal = collecting(town, citizen_type(town), author)
+    proposal = ProposalFactory(
+        type=ProposalTypeFactory(municipality=town), author=author, collecting=True
+    )
     services.proposal_withdraw(actor=author, municipality=town, proposal_id=proposal.pk)
     proposal.refresh_from_db()
     assert proposal.status == Status.WITHDRAWN
@@ -123,8 +137,8 @@ def test_withdrawn_by_author(town: Municipality) -> None:
 
 
 def _direct_demand(town: Municipality) -> tuple[Proposal, object]:
-    kind = citizen_type(
-        town,
+    kind = ProposalTypeFactory(
+        municipality=town,
         name="条例制定改廃請求",
         threshold_kind="register_fraction",
         threshold_fixed=None,

@@ -10,8 +10,12 @@ from identity.keys import PersonFacts, identity_hash, person_hash
 from identity.models import Municipality, RegisterEntry, ResidentRegister, Role
 from proposals import services
 from proposals.models import Signature
-from tests.factories import staff
-from tests.proposals.conftest import citizen_type, collecting, verified
+from tests.factories import (
+    ProposalFactory,
+    ProposalTypeFactory,
+    staff,
+    verified,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -32,8 +36,8 @@ def _register(town: Municipality, *people: PersonFacts) -> None:
 
 
 def test_paper_signature_matched_against_the_register(town: Municipality) -> None:
-    kind = citizen_type(town, accepts_paper=True)
-    proposal = collecting(town, kind, verified(town))
+    kind = ProposalTypeFactory(municipality=town, accepts_paper=True)
+    proposal = ProposalFactory(type=kind, author=verified(town), collecting=True)
     clerk = staff(town, Role.COUNTER_CLERK)
     elder = PersonFacts("高齢 花子", date(1940, 3, 3), "前橋市大手町二丁目1番1号")
     _register(town, elder)
@@ -60,7 +64,9 @@ def test_paper_signature_matched_against_the_register(town: Municipality) -> Non
 def test_counter_signature_of_a_verified_resident_blocks_their_online_signature(
     town: Municipality,
 ) -> None:
-    proposal = collecting(town, citizen_type(town), verified(town))
+    proposal = ProposalFactory(
+        type=ProposalTypeFactory(municipality=town), author=verified(town), collecting=True
+    )
     clerk = staff(town, Role.COUNTER_CLERK)
     resident = verified(town)
     facts = PersonFacts(f"住民 {resident.pk}", date(1980, 4, 1), f"大手町{resident.pk}-1")
@@ -77,8 +83,8 @@ def test_counter_signature_of_a_verified_resident_blocks_their_online_signature(
 
 
 def test_unknown_or_ineligible_people_are_refused_and_nothing_changes(town: Municipality) -> None:
-    kind = citizen_type(town, accepts_paper=True)
-    proposal = collecting(town, kind, verified(town))
+    kind = ProposalTypeFactory(municipality=town, accepts_paper=True)
+    proposal = ProposalFactory(type=kind, author=verified(town), collecting=True)
     clerk = staff(town, Role.COUNTER_CLERK)
     today = timezone.localdate()
     teen = PersonFacts("若者 太郎", today.replace(year=today.year - 16), "大手町1-1")
@@ -101,7 +107,9 @@ def test_unknown_or_ineligible_people_are_refused_and_nothing_changes(town: Muni
 def test_only_counter_clerks_enter_signatures_and_only_accepted_channels(
     town: Municipality,
 ) -> None:
-    proposal = collecting(town, citizen_type(town), verified(town))  # paper not accepted
+    proposal = ProposalFactory(
+        type=ProposalTypeFactory(municipality=town), author=verified(town), collecting=True
+    )  # paper not accepted
     moderator = staff(town, Role.MODERATOR)
     facts = PersonFacts("誰か", date(1970, 1, 1), "大手町1-1")
     with pytest.raises(PermissionDenied):

@@ -17,8 +17,13 @@ from proposals import services
 from proposals.models import Proposal, Signature, Status, TimelineEvent
 from proposals.services.signatures import _signing
 from tests.asgi import Reply, api_headers, asgi_call
-from tests.factories import UserFactory, session_token
-from tests.proposals.conftest import citizen_type, collecting, verified
+from tests.factories import (
+    ProposalFactory,
+    ProposalTypeFactory,
+    UserFactory,
+    session_token,
+    verified,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,9 +33,9 @@ def _path(slug: str, proposal_id: int) -> str:
 
 
 def _scenario(town: Municipality) -> tuple[Proposal, Proposal, list[User]]:
-    kind = citizen_type(town, threshold_fixed=2, name="batched")
-    proposal = collecting(town, kind, verified(town))
-    closed = collecting(town, kind, verified(town))
+    kind = ProposalTypeFactory(municipality=town, threshold_fixed=2, name="batched")
+    proposal = ProposalFactory(municipality=town, type=kind, author=verified(town), collecting=True)
+    closed = ProposalFactory(municipality=town, type=kind, author=verified(town), collecting=True)
     now = timezone.now()
     Proposal.objects.filter(pk=closed.pk).update(
         collection_opens_at=now - timedelta(days=2), collection_closes_at=now - timedelta(minutes=1)

@@ -12,8 +12,13 @@ from identity.models import AuditEntry, Municipality, User
 from proposals import services
 from proposals.models import Proposal, Signature, Status, TimelineEvent
 from tests.concurrency import run_concurrently
-from tests.factories import MunicipalityFactory, UserFactory
-from tests.proposals.conftest import citizen_type, collecting, verified
+from tests.factories import (
+    MunicipalityFactory,
+    ProposalFactory,
+    ProposalTypeFactory,
+    UserFactory,
+    verified,
+)
 
 
 def _sign_many(actors: list[User], town: Municipality, proposal_id: int) -> list[Any]:
@@ -42,8 +47,8 @@ def _state(proposal: Proposal) -> tuple[Any, ...]:
 
 
 def _mixed(town: Municipality, name: str) -> tuple[Proposal, list[User]]:
-    kind = citizen_type(town, threshold_fixed=4, name=name)
-    proposal = collecting(town, kind, verified(town))
+    kind = ProposalTypeFactory(municipality=town, threshold_fixed=4, name=name)
+    proposal = ProposalFactory(municipality=town, type=kind, author=verified(town), collecting=True)
     first = verified(town)
     services.signature_add(actor=first, municipality=town, proposal_id=proposal.pk)
     a, b, c, d = (verified(town) for _ in range(4))
@@ -106,7 +111,12 @@ def test_a_closed_or_unknown_proposal_refuses_the_whole_batch(town: Municipality
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_batches_cross_the_threshold_exactly_once() -> None:
     town = MunicipalityFactory()
-    proposal = collecting(town, citizen_type(town, threshold_fixed=13), verified(town))
+    proposal = ProposalFactory(
+        municipality=town,
+        type=ProposalTypeFactory(municipality=town, threshold_fixed=13),
+        author=verified(town),
+        collecting=True,
+    )
     signers = [verified(town) for _ in range(24)]
     twice = signers[5]  # also in another batch: counted once, the other gets already_signed
     batches = [signers[i * 6 : (i + 1) * 6] for i in range(4)]
@@ -144,13 +154,20 @@ def test_a_batch_over_several_proposals_gives_what_one_by_one_calls_give(
     """Requests for several proposals in one group commit, interleaved: each proposal numbers its
     own signatures in arrival order; a closed or unknown proposal refuses only its requests;
     one person may sign two proposals in the same batch."""
-    teen_type = citizen_type(town, threshold_fixed=2, name="teen", min_age=16)
+    teen_type = ProposalTypeFactory(municipality=town, threshold_fixed=2, name="teen", min_age=16)
     states: list[tuple[Any, ...]] = []
     shapes: list[list[tuple[Any, ...]]] = []
     for together in (False, True):
         one, actors_one = _mixed(town, f"one {together}")
-        two = collecting(town, teen_type, verified(town))
-        closed = collecting(town, citizen_type(town, name=f"closed {together}"), verified(town))
+        two = ProposalFactory(
+            municipality=town, type=teen_type, author=verified(town), collecting=True
+        )
+        closed = ProposalFactory(
+            municipality=town,
+            type=ProposalTypeFactory(municipality=town, name=f"closed {together}"),
+            author=verified(town),
+            collecting=True,
+        )
         Proposal.objects.filter(pk=closed.pk).update(status=Status.EXPIRED)
         both = actors_one[0]  # signs `one` and `two`
         requests = []
@@ -189,8 +206,11 @@ def test_a_batch_over_several_proposals_gives_what_one_by_one_calls_give(
 @pytest.mark.django_db(transaction=True)
 def test_batches_over_the_same_proposals_in_opposite_orders_neither_deadlock_nor_lose() -> None:
     town = MunicipalityFactory()
-    kind = citizen_type(town, threshold_fixed=10)
-    proposals = [collecting(town, kind, verified(town)) for _ in range(3)]
+    kind = ProposalTypeFactory(municipality=town, threshold_fixed=10)
+    proposals = [
+        ProposalFactory(municipality=town, type=kind, author=verified(town), collecting=True)
+        for _ in range(3)
+    ]
     signers = [verified(town) for _ in range(8)]
 
     def batch(i: int) -> list[Any]:

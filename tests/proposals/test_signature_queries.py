@@ -16,8 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from identity.models import Municipality
 from proposals import services
 from proposals.models import Signature
-from tests.factories import PASSWORD
-from tests.proposals.conftest import citizen_type, collecting, verified
+from tests.factories import PASSWORD, ProposalFactory, ProposalTypeFactory, verified
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +33,12 @@ def _count(call: Any) -> int:
 
 @pytest.mark.parametrize("signers", [1, 5])
 def test_signature_add_many_is_flat_in_batch_size(town: Municipality, signers: int) -> None:
-    proposal = collecting(town, citizen_type(town), verified(town))
+    proposal = ProposalFactory(
+        municipality=town,
+        type=ProposalTypeFactory(municipality=town),
+        author=verified(town),
+        collecting=True,
+    )
     people = [verified(town) for _ in range(signers)]
     requests = [services.SignRequest(person, proposal.pk) for person in people]
     outcomes: list[Any] = []
@@ -48,7 +52,12 @@ def test_signature_add_many_is_flat_in_batch_size(town: Municipality, signers: i
 def test_signature_add_is_the_group_commit_of_one(
     town: Municipality, django_assert_num_queries: Any
 ) -> None:
-    proposal = collecting(town, citizen_type(town), verified(town))
+    proposal = ProposalFactory(
+        municipality=town,
+        type=ProposalTypeFactory(municipality=town),
+        author=verified(town),
+        collecting=True,
+    )
     signer = verified(town)
     with django_assert_num_queries(GROUP_COMMIT):
         services.signature_add(actor=signer, municipality=town, proposal_id=proposal.pk)
@@ -58,9 +67,12 @@ def test_signature_add_is_the_group_commit_of_one(
 @pytest.mark.parametrize("proposals", [2, 6])
 def test_a_batch_over_several_proposals_is_flat_too(town: Municipality, proposals: int) -> None:
     """Counters of several proposals: locked in id order, then bumped in one UPDATE."""
-    kind = citizen_type(town)
+    kind = ProposalTypeFactory(municipality=town)
     author = verified(town)
-    targets = [collecting(town, kind, author) for _ in range(proposals)]
+    targets = [
+        ProposalFactory(municipality=town, type=kind, author=author, collecting=True)
+        for _ in range(proposals)
+    ]
     requests = [services.SignRequest(verified(town), p.pk) for p in targets]
     queries = _count(lambda: services.signature_add_many(requests=requests, municipality=town))
     assert queries == GROUP_COMMIT + 1  # + the row locks in id order
@@ -70,7 +82,12 @@ def test_a_batch_over_several_proposals_is_flat_too(town: Municipality, proposal
 def test_the_sign_form_query_count(town: Municipality, django_assert_num_queries: Any) -> None:
     """The page's sign button: the session and the user (the municipality is cached), then the
     group commit of one."""
-    proposal = collecting(town, citizen_type(town), verified(town))
+    proposal = ProposalFactory(
+        municipality=town,
+        type=ProposalTypeFactory(municipality=town),
+        author=verified(town),
+        collecting=True,
+    )
     client = Client()
     client.login(email=verified(town).email, password=PASSWORD)
     client.get(f"/m/maebashi/proposals/{proposal.pk}/")  # the municipality is cached

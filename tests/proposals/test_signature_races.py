@@ -8,15 +8,21 @@ from identity.errors import Conflict
 from proposals import services
 from proposals.models import Proposal, Signature, Status, TimelineEvent
 from tests.concurrency import run_concurrently
-from tests.factories import MunicipalityFactory
-from tests.proposals.conftest import citizen_type, collecting, verified
+from tests.factories import (
+    MunicipalityFactory,
+    ProposalFactory,
+    ProposalTypeFactory,
+    verified,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def test_one_person_signing_from_many_requests_counts_once() -> None:
     town = MunicipalityFactory()
-    proposal = collecting(town, citizen_type(town), verified(town))
+    proposal = ProposalFactory(
+        type=ProposalTypeFactory(municipality=town), author=verified(town), collecting=True
+    )
     signer = verified(town)
     outcomes = run_concurrently(
         lambda _: services.signature_add(actor=signer, municipality=town, proposal_id=proposal.pk),
@@ -29,7 +35,11 @@ def test_one_person_signing_from_many_requests_counts_once() -> None:
 
 def test_many_people_signing_at_once_cross_the_threshold_exactly_once() -> None:
     town = MunicipalityFactory()
-    proposal = collecting(town, citizen_type(town, threshold_fixed=10), verified(town))
+    proposal = ProposalFactory(
+        type=ProposalTypeFactory(municipality=town, threshold_fixed=10),
+        author=verified(town),
+        collecting=True,
+    )
     signers = [verified(town) for _ in range(16)]
     outcomes = run_concurrently(
         lambda i: services.signature_add(

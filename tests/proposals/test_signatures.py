@@ -12,15 +12,21 @@ from identity.errors import Conflict, Gone, PermissionDenied
 from identity.models import AuditEntry, Municipality
 from proposals import services
 from proposals.models import Notification, Proposal, Signature, Status, TimelineEvent
-from tests.factories import UserFactory
-from tests.proposals.conftest import citizen_type, collecting, verified
+from tests.factories import (
+    ProposalFactory,
+    ProposalTypeFactory,
+    UserFactory,
+    verified,
+)
 
 pytestmark = pytest.mark.django_db
 
 
 def test_signing_records_facts_not_identity(town: Municipality) -> None:
     author = verified(town)
-    proposal = collecting(town, citizen_type(town), author)
+    proposal = ProposalFactory(
+        type=ProposalTypeFactory(municipality=town), author=author, collecting=True
+    )
     signer = verified(town, birth=date(2000, 6, 1))
     result = services.signature_add(actor=signer, municipality=town, proposal_id=proposal.pk)
     assert result.count == 1 and not result.crossed_threshold
@@ -33,7 +39,9 @@ def test_signing_records_facts_not_identity(town: Municipality) -> None:
 
 
 def test_signing_twice_is_a_conflict(town: Municipality) -> None:
-    proposal = collecting(town, citizen_type(town), verified(town))
+    proposal = ProposalFactory(
+        type=ProposalTypeFactory(municipality=town), author=verified(town), collecting=True
+    )
     signer = verified(town)
     services.signature_add(actor=signer, municipality=town, proposal_id=proposal.pk)
     with pytest.raises(Conflict) as error:
@@ -50,7 +58,9 @@ def test_signing_twice_is_a_conflict(town: Municipality) -> None:
 def test_ineligible_signers_are_told_why(town: Municipality, setup: str, code: str) -> None:
     from tests.factories import MunicipalityFactory
 
-    proposal = collecting(town, citizen_type(town), verified(town))
+    proposal = ProposalFactory(
+        type=ProposalTypeFactory(municipality=town), author=verified(town), collecting=True
+    )
     if setup == "unverified":
         signer = UserFactory()
     elif setup == "minor":
@@ -64,7 +74,9 @@ def test_ineligible_signers_are_told_why(town: Municipality, setup: str, code: s
 
 
 def test_closed_collection_is_gone(town: Municipality) -> None:
-    proposal = collecting(town, citizen_type(town), verified(town))
+    proposal = ProposalFactory(
+        type=ProposalTypeFactory(municipality=town), author=verified(town), collecting=True
+    )
     signer = verified(town)
     later = timezone.now() + timedelta(days=61)
     with mock.patch("django.utils.timezone.now", return_value=later), pytest.raises(Gone):
@@ -75,7 +87,11 @@ def test_crossing_the_threshold_is_recorded_once_and_mails_once(
     town: Municipality, django_capture_on_commit_callbacks: object
 ) -> None:
     author = verified(town)
-    proposal = collecting(town, citizen_type(town, threshold_fixed=3), author)
+    proposal = ProposalFactory(
+        type=ProposalTypeFactory(municipality=town, threshold_fixed=3),
+        author=author,
+        collecting=True,
+    )
     crossings = []
     for _ in range(4):
         signer = verified(town)
@@ -99,7 +115,9 @@ def test_crossing_the_threshold_is_recorded_once_and_mails_once(
 
 
 def test_withdrawal(town: Municipality) -> None:
-    proposal = collecting(town, citizen_type(town), verified(town))
+    proposal = ProposalFactory(
+        type=ProposalTypeFactory(municipality=town), author=verified(town), collecting=True
+    )
     signer = verified(town)
     services.signature_add(actor=signer, municipality=town, proposal_id=proposal.pk)
     assert (
@@ -113,7 +131,11 @@ def test_withdrawal(town: Municipality) -> None:
 
 
 def test_withdrawal_refused_when_the_type_forbids_it(town: Municipality) -> None:
-    proposal = collecting(town, citizen_type(town, signatures_withdrawable=False), verified(town))
+    proposal = ProposalFactory(
+        type=ProposalTypeFactory(municipality=town, signatures_withdrawable=False),
+        author=verified(town),
+        collecting=True,
+    )
     signer = verified(town)
     services.signature_add(actor=signer, municipality=town, proposal_id=proposal.pk)
     with pytest.raises(Conflict):
@@ -121,15 +143,17 @@ def test_withdrawal_refused_when_the_type_forbids_it(town: Municipality) -> None
 
 
 def test_sign_query_count(town: Municipality, django_assert_max_num_queries: object) -> None:
-    proposal = collecting(town, citizen_type(town), verified(town))
+    proposal = ProposalFactory(
+        type=ProposalTypeFactory(municipality=town), author=verified(town), collecting=True
+    )
     signer = verified(town)
     with django_assert_max_num_queries(12):  # type: ignore[operator]
         services.signature_add(actor=signer, municipality=town, proposal_id=proposal.pk)
 
 
 def test_proposal_fraction_threshold_rounds_up(town: Municipality) -> None:
-    demand = citizen_type(
-        town,
+    demand = ProposalTypeFactory(
+        municipality=town,
         name="条例制定改廃請求",
         threshold_kind="register_fraction",
         threshold_fixed=None,

@@ -27,8 +27,14 @@ from proposals.models import (
     Signature,
     Status,
 )
-from tests.factories import MunicipalityFactory, UserFactory, staff
-from tests.proposals.conftest import citizen_type, collecting, verified
+from tests.factories import (
+    MunicipalityFactory,
+    ProposalFactory,
+    ProposalTypeFactory,
+    UserFactory,
+    staff,
+    verified,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -63,7 +69,11 @@ def _sign(town: Municipality, proposal: Proposal, n: int) -> list[User]:
 
 def _submitted(town: Municipality, title: str = "子育て支援の充実") -> Proposal:
     author = verified(town)
-    proposal = collecting(town, citizen_type(town, name=f"type {title}", threshold_fixed=1), author)
+    proposal = ProposalFactory(
+        type=ProposalTypeFactory(municipality=town, name=f"type {title}", threshold_fixed=1),
+        author=author,
+        collecting=True,
+    )
     Proposal.objects.filter(pk=proposal.pk).update(title=title)
     _sign(town, proposal, 1)
     services.collection_close_early(actor=author, municipality=town, proposal_id=proposal.pk)
@@ -74,10 +84,14 @@ def _submitted(town: Municipality, title: str = "子育て支援の充実") -> P
 
 def _certifying(town: Municipality, name: str = "直接請求") -> tuple[Proposal, User]:
     author = verified(town)
-    kind = citizen_type(
-        town, name=name, threshold_fixed=2, certification_required=True, accepts_paper=True
+    kind = ProposalTypeFactory(
+        municipality=town,
+        name=name,
+        threshold_fixed=2,
+        certification_required=True,
+        accepts_paper=True,
     )
-    proposal = collecting(town, kind, author)
+    proposal = ProposalFactory(type=kind, author=author, collecting=True)
     _sign(town, proposal, 3)
     services.collection_close_early(actor=author, municipality=town, proposal_id=proposal.pk)
     proposal.refresh_from_db()
@@ -212,7 +226,7 @@ def test_administrator_creates_and_edits_a_type(town: Municipality) -> None:
 def test_bad_type_values_are_refused_and_change_nothing(
     town: Municipality, overrides: dict[str, str], field: str | None
 ) -> None:
-    existing = citizen_type(town)
+    existing = ProposalTypeFactory(municipality=town)
     before = ProposalType.objects.values().get(pk=existing.pk)
     admin = logged_in(staff(town, Role.ADMINISTRATOR))
     for url in (f"{STAFF}proposal-types/new/", f"{STAFF}proposal-types/{existing.pk}/"):
@@ -232,7 +246,7 @@ def test_bad_type_values_are_refused_and_change_nothing(
 
 
 def test_types_of_another_town_cannot_be_edited(town: Municipality) -> None:
-    foreign = citizen_type(MunicipalityFactory(slug="takasaki"))
+    foreign = ProposalTypeFactory(municipality=MunicipalityFactory(slug="takasaki"))
     admin = logged_in(staff(town, Role.ADMINISTRATOR))
     assert admin.get(f"{STAFF}proposal-types/{foreign.pk}/").status_code == 404
     assert admin.post(f"{STAFF}proposal-types/{foreign.pk}/", TYPE_FORM).status_code == 404
@@ -241,9 +255,9 @@ def test_types_of_another_town_cannot_be_edited(town: Municipality) -> None:
 
 
 def test_election_office_enters_the_register_size(town: Municipality) -> None:
-    fixed = citizen_type(town)
-    fraction = citizen_type(
-        town, name="直接請求", threshold_kind="register_fraction", threshold_fixed=None
+    fixed = ProposalTypeFactory(municipality=town)
+    fraction = ProposalTypeFactory(
+        municipality=town, name="直接請求", threshold_kind="register_fraction", threshold_fixed=None
     )
     office = logged_in(staff(town, Role.ELECTION_OFFICE))
     listing = office.get(f"{STAFF}register-size/").content.decode()
@@ -410,8 +424,8 @@ def test_council_reviews_and_answers_through_the_pages(
 
 
 def test_counter_clerk_enters_paper_signatures(town: Municipality) -> None:
-    kind = citizen_type(town, accepts_paper=True)
-    proposal = collecting(town, kind, verified(town))
+    kind = ProposalTypeFactory(municipality=town, accepts_paper=True)
+    proposal = ProposalFactory(type=kind, author=verified(town), collecting=True)
     signer = verified(town, birth=date(1960, 5, 5))
     today = timezone.localdate()
     young_birth = today - timedelta(days=17 * 365 + 30)  # seventeen, not yet eighteen
@@ -457,11 +471,17 @@ def test_counter_clerk_enters_paper_signatures(town: Municipality) -> None:
 def test_paper_page_offers_only_proposals_of_this_town_that_take_paper(
     town: Municipality,
 ) -> None:
-    online_only = collecting(
-        town, citizen_type(town, accepts_counter=False, accepts_paper=False), verified(town)
+    online_only = ProposalFactory(
+        type=ProposalTypeFactory(municipality=town, accepts_counter=False, accepts_paper=False),
+        author=verified(town),
+        collecting=True,
     )
     other_town = MunicipalityFactory(slug="takasaki")
-    foreign = collecting(other_town, citizen_type(other_town), verified(other_town))
+    foreign = ProposalFactory(
+        type=ProposalTypeFactory(municipality=other_town),
+        author=verified(other_town),
+        collecting=True,
+    )
     clerk = logged_in(staff(town, Role.COUNTER_CLERK))
     page = clerk.get(f"{STAFF}paper-signatures/").content.decode()
     assert f'value="{online_only.pk}"' not in page and f'value="{foreign.pk}"' not in page
@@ -475,7 +495,9 @@ def test_paper_page_offers_only_proposals_of_this_town_that_take_paper(
 
 
 def test_follow_and_unfollow(town: Municipality) -> None:
-    proposal = collecting(town, citizen_type(town), verified(town))
+    proposal = ProposalFactory(
+        type=ProposalTypeFactory(municipality=town), author=verified(town), collecting=True
+    )
     resident = verified(town)
     client = logged_in(resident)
     assert (
@@ -498,7 +520,7 @@ def test_follow_and_unfollow(town: Municipality) -> None:
 
 def test_committee_invite_and_confirm(town: Municipality) -> None:
     author = verified(town)
-    kind = citizen_type(town, committee_size=1)
+    kind = ProposalTypeFactory(municipality=town, committee_size=1)
     draft = services.proposal_file(
         actor=author,
         municipality=town,
@@ -525,7 +547,11 @@ def test_committee_invite_and_confirm(town: Municipality) -> None:
 
 def test_author_closes_early_and_withdraws(town: Municipality) -> None:
     author = verified(town)
-    proposal = collecting(town, citizen_type(town, threshold_fixed=1), author)
+    proposal = ProposalFactory(
+        type=ProposalTypeFactory(municipality=town, threshold_fixed=1),
+        author=author,
+        collecting=True,
+    )
     client = logged_in(author)
     assert f"{BASE}{proposal.pk}/close/" not in client.get(f"{BASE}{proposal.pk}/").content.decode()
     _sign(town, proposal, 1)
@@ -539,7 +565,9 @@ def test_author_closes_early_and_withdraws(town: Municipality) -> None:
     proposal.refresh_from_db()
     assert proposal.status == Status.SUBMITTED
 
-    other = collecting(town, citizen_type(town, name="別の型"), author)
+    other = ProposalFactory(
+        type=ProposalTypeFactory(municipality=town, name="別の型"), author=author, collecting=True
+    )
     client.post(f"{BASE}{other.pk}/withdraw/")
     other.refresh_from_db()
     assert other.status == Status.WITHDRAWN
@@ -560,7 +588,9 @@ def test_list_pages_run_a_fixed_number_of_queries(town: Municipality) -> None:
     admin = logged_in(staff(town, Role.ADMINISTRATOR))
     counter = iter(range(100))
     small, large = _two_sizes(
-        lambda: citizen_type(town, name=f"型{next(counter)}"), admin, f"{STAFF}proposal-types/"
+        lambda: ProposalTypeFactory(municipality=town, name=f"型{next(counter)}"),
+        admin,
+        f"{STAFF}proposal-types/",
     )
     assert small == large <= 8
 
@@ -598,7 +628,14 @@ def test_paper_page_runs_a_fixed_number_of_queries(town: Municipality) -> None:
     author = verified(town)
     names = iter(range(100))
     small, large = _two_sizes(
-        lambda: collecting(town, citizen_type(town, name=f"型{next(names)}"), author) and None,
+        lambda: (
+            ProposalFactory(
+                type=ProposalTypeFactory(municipality=town, name=f"型{next(names)}"),
+                author=author,
+                collecting=True,
+            )
+            and None
+        ),
         clerk,
         f"{STAFF}paper-signatures/",
     )

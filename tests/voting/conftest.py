@@ -4,7 +4,6 @@ election library (as the trustee tool does, on "their own computer"), and electi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -14,13 +13,11 @@ from django.test import TestCase
 from django.utils import timezone
 
 from identity.models import Municipality, Role, User
-from tests.factories import MunicipalityFactory, UserFactory, staff
-from tests.proposals.conftest import verified
+from tests.factories import ElectionFactory, MunicipalityFactory, UserFactory, staff, verified
 from voting import services
 from voting.election import ElectionContext, TrusteeKey, encrypt_ballot, generate_key
 from voting.election.rng import TestStream
 from voting.models import Election, RollEntry
-from voting.services import ElectionValues, QuestionValues
 from voting.trustee import decrypt_tally
 
 
@@ -84,52 +81,31 @@ class Scenario:
         self.reload()
 
 
-def key_upload(key: TrusteeKey) -> dict[str, Any]:
-    return key.upload_json()
+# Selections as a voter makes them, for the two QUESTIONS of tests/factories.py.
+YES = {"q1": ["yes"], "q2": ["o1", "o2"]}
+NO = {"q1": ["no"], "q2": []}
 
 
-def make_values(**overrides: Any) -> ElectionValues:
-    now = timezone.now()
-    values: dict[str, Any] = {
-        "title": "市民投票: 新図書館の建設",
-        "explanation": "市の中心部に新しい図書館を建てるかどうか。",
-        "opens_at": now - timedelta(minutes=5),
-        "closes_at": now + timedelta(days=7),
-        "min_age": 18,
-    }
-    values.update(overrides)
-    return ElectionValues(**values)
-
-
-QUESTIONS = [
-    QuestionValues.yes_no("新しい図書館を建てることに賛成ですか。"),
-    QuestionValues.choose_up_to(
-        "優先する施設を二つまで選んでください。", ["公園", "保育所", "図書館"], 2
-    ),
-]
-
-
-def draft_election(
-    town: Municipality,
-    office: User,
-    trustees: Sequence[User],
-    keys: Sequence[TrusteeKey],
-    **overrides: Any,
-) -> Election:
-    election = services.election_create(
-        actor=office, municipality=town, values=make_values(**overrides)
-    )
-    services.questions_set(
-        actor=office, municipality=town, election_id=election.pk, questions=QUESTIONS
-    )
-    for user, key in zip(trustees, keys, strict=True):
-        services.trustee_appoint(
-            actor=office, municipality=town, election_id=election.pk, email=user.email
-        )
-        services.trustee_key_upload(
-            actor=user, municipality=town, election_id=election.pk, upload=key_upload(key)
-        )
-    return election
+def randomness_of(
+    ctx: ElectionContext, selections: dict[str, list[str]], rng: TestStream
+) -> list[dict[str, Any]]:
+    """Replays the contract's order of draws to recover each option's ρ (what the JS module
+    returns as `secrets`)."""
+    out = []
+    for q in ctx.questions:
+        chosen = set(selections.get(q.id, ()))
+        rhos = []
+        for option in q.option_ids:
+            rhos.append(format(rng.draw(), "x"))
+            # the option's {0,1} proof: one w for the true value, c and r for the other
+            rng.draw(), rng.draw(), rng.draw()
+            _ = option in chosen
+        # overall proof over {min..max}: one draw for the true value, two for each other
+        span = q.max_selections - q.min_selections + 1
+        for _j in range(2 * span - 1):
+            rng.draw()
+        out.append({"question": q.id, "randomness": rhos})
+    return out
 
 
 @pytest.fixture
@@ -154,9 +130,9 @@ def scenario(town: Municipality, office: User, trustee_keys: list[TrusteeKey]) -
     voters = [verified(town, birth=date(1980 + i, 4, 1)) for i in range(3)]
     teen = verified(town, birth=timezone.localdate() - timedelta(days=365 * 16))
     outsider: User = UserFactory()
-    election = draft_election(town, office, trustees, trustee_keys)
-    services.election_freeze(actor=office, municipality=town, election_id=election.pk)
-    election.refresh_from_db()
+    election = ElectionFactory(
+        municipality=town, created_by=office, trustees=trustees, keys=trustee_keys, frozen=True
+    )
     return Scenario(
         town, office, trustees, trustee_keys, voters, election, {"teen": teen, "outsider": outsider}
     )

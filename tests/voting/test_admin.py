@@ -4,8 +4,7 @@ import pytest
 from django.test import Client
 
 from tests.factories import UserFactory
-from tests.voting.conftest import Scenario
-from tests.voting.test_services import YES
+from tests.voting.conftest import YES, Scenario
 
 pytestmark = pytest.mark.django_db
 

@@ -10,9 +10,8 @@ import pytest
 from django.test import Client
 
 from identity.models import User
-from tests.factories import session_token
-from tests.voting.conftest import Scenario
-from tests.voting.test_services import NO, YES, _randomness_of
+from tests.factories import ElectionFactory, session_token
+from tests.voting.conftest import NO, YES, Scenario, randomness_of
 from voting.election import encrypt_ballot, verify_record
 from voting.election.rng import TestStream
 from voting.models import Ballot
@@ -62,9 +61,13 @@ def test_list_detail_and_eligibility(scenario: Scenario) -> None:
 
 def test_draft_is_not_public(town: Any, office: User, trustee_keys: Any) -> None:
     from tests.factories import UserFactory
-    from tests.voting.conftest import draft_election
 
-    election = draft_election(town, office, [UserFactory() for _ in range(2)], trustee_keys)
+    election = ElectionFactory(
+        municipality=town,
+        created_by=office,
+        trustees=[UserFactory() for _ in range(2)],
+        keys=trustee_keys,
+    )
     url = f"/api/v1/municipalities/maebashi/elections/{election.pk}"
     assert _client().get(url).status_code == 404
     assert _json(_client().get("/api/v1/municipalities/maebashi/elections")) == []
@@ -108,7 +111,7 @@ def test_audit_endpoint(scenario: Scenario) -> None:
     s = scenario
     voter = s.voters[0]
     ballot = encrypt_ballot(s.ctx, s.alias(voter), NO, TestStream("api-audit"))
-    randomness = _randomness_of(s.ctx, NO, TestStream("api-audit"))
+    randomness = randomness_of(s.ctx, NO, TestStream("api-audit"))
     audited = _post(
         _client(voter), f"{_base(s)}/audits", {"ballot": ballot, "randomness": randomness}
     )
@@ -165,11 +168,11 @@ def test_openapi_lists_the_election_endpoints() -> None:
     assert {"201", "403", "409", "422"} <= set(cast)
 
 
-def test_board_query_count(scenario: Scenario, django_assert_max_num_queries: Any) -> None:
+def test_board_query_count(scenario: Scenario, django_assert_num_queries: Any) -> None:
     s = scenario
     for voter in s.voters:
         s.cast(voter, YES)
-    with django_assert_max_num_queries(4):
+    with django_assert_num_queries(4):
         response = _client().get(f"{_base(s)}/board")
     assert _json(response)["count"] == 3
 

@@ -13,8 +13,7 @@ import pytest
 from identity.session_tokens import SessionToken
 from tests.asgi import Reply, api_headers, asgi_call
 from tests.factories import session_token
-from tests.voting.conftest import Scenario
-from tests.voting.test_services import NO, YES
+from tests.voting.conftest import NO, YES, Scenario
 from voting import services
 from voting.models import Ballot
 from voting.services import casting

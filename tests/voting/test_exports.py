@@ -11,8 +11,7 @@ import pytest
 from django.http import Http404
 from django.test import RequestFactory
 
-from tests.voting.conftest import Scenario
-from tests.voting.test_services import NO, YES
+from tests.voting.conftest import NO, YES, Scenario
 from voting import exports
 from voting.election import verify_record
 

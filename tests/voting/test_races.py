@@ -11,9 +11,8 @@ from django.db.models import Count
 from identity.errors import Conflict, PermissionDenied
 from identity.models import User
 from tests.concurrency import run_concurrently
-from tests.proposals.conftest import verified
-from tests.voting.conftest import Scenario
-from tests.voting.test_services import NO, YES, _randomness_of
+from tests.factories import verified
+from tests.voting.conftest import NO, YES, Scenario, randomness_of
 from voting import services
 from voting.election import encrypt_ballot, verify_record
 from voting.election.rng import TestStream
@@ -60,7 +59,7 @@ def test_audit_racing_cast_of_the_same_ballot(scenario: Scenario) -> None:
     s = scenario
     voter = s.voters[0]
     ballot = encrypt_ballot(s.ctx, s.alias(voter), YES, TestStream("race-audit"))
-    randomness = _randomness_of(s.ctx, YES, TestStream("race-audit"))
+    randomness = randomness_of(s.ctx, YES, TestStream("race-audit"))
 
     def work(i: int) -> Any:
         if i % 2:

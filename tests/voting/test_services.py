@@ -14,8 +14,15 @@ from django.utils import timezone
 
 from identity.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from identity.models import AuditEntry, Municipality, Role, User
-from tests.factories import UserFactory, staff
-from tests.voting.conftest import QUESTIONS, Scenario, draft_election, key_upload, make_values
+from tests.factories import (
+    QUESTIONS,
+    ElectionFactory,
+    UserFactory,
+    election_values,
+    staff,
+    verified,
+)
+from tests.voting.conftest import NO, YES, Scenario, randomness_of
 from voting import selectors, services
 from voting.election import TrusteeKey, encrypt_ballot, verify_record
 from voting.election.rng import TestStream
@@ -23,16 +30,13 @@ from voting.models import Ballot, Election, Question, RollEntry, RollExclusion, 
 
 pytestmark = pytest.mark.django_db
 
-YES = {"q1": ["yes"], "q2": ["o1", "o2"]}
-NO = {"q1": ["no"], "q2": []}
-
 
 def test_office_needs_role_and_mfa(town: Municipality) -> None:
     resident = UserFactory()
     without_mfa = staff(town, Role.ELECTION_OFFICE, mfa=False)
     for actor, code in ((resident, "role_required"), (without_mfa, "mfa_required")):
         with pytest.raises(PermissionDenied) as refused:
-            services.election_create(actor=actor, municipality=town, values=make_values())
+            services.election_create(actor=actor, municipality=town, values=election_values())
         assert refused.value.code == code
     assert not Election.objects.exists()
 
@@ -40,13 +44,13 @@ def test_office_needs_role_and_mfa(town: Municipality) -> None:
 def test_bad_values_refused_and_nothing_written(town: Municipality, office: User) -> None:
     now = timezone.now()
     for values, code in (
-        (make_values(title=" "), "title_required"),
-        (make_values(closes_at=now - timedelta(days=8)), "period_invalid"),
+        (election_values(title=" "), "title_required"),
+        (election_values(closes_at=now - timedelta(days=8)), "period_invalid"),
         (
-            make_values(opens_at=now - timedelta(days=3), closes_at=now - timedelta(days=1)),
+            election_values(opens_at=now - timedelta(days=3), closes_at=now - timedelta(days=1)),
             "period_past",
         ),
-        (make_values(methods=["carrier_pigeon"]), "methods_invalid"),
+        (election_values(methods=["carrier_pigeon"]), "methods_invalid"),
     ):
         with pytest.raises(InvalidInput) as refused:
             services.election_create(actor=office, municipality=town, values=values)
@@ -56,7 +60,7 @@ def test_bad_values_refused_and_nothing_written(town: Municipality, office: User
 
 
 def test_questions_validated(town: Municipality, office: User) -> None:
-    election = services.election_create(actor=office, municipality=town, values=make_values())
+    election = services.election_create(actor=office, municipality=town, values=election_values())
     bad = services.QuestionValues("どれ?", ["A", "A"], 0, 1)
     with pytest.raises(InvalidInput):
         services.questions_set(
@@ -78,7 +82,7 @@ def test_trustee_key_upload_checks_the_proof(
     town: Municipality, office: User, trustee_keys: list[TrusteeKey]
 ) -> None:
     trustee = UserFactory()
-    election = services.election_create(actor=office, municipality=town, values=make_values())
+    election = services.election_create(actor=office, municipality=town, values=election_values())
     with pytest.raises(NotFound):
         services.trustee_appoint(
             actor=office, municipality=town, election_id=election.pk, email="nobody@example.jp"
@@ -90,7 +94,7 @@ def test_trustee_key_upload_checks_the_proof(
         services.trustee_appoint(
             actor=office, municipality=town, election_id=election.pk, email=trustee.email
         )
-    upload = key_upload(trustee_keys[0])
+    upload = trustee_keys[0].upload_json()
     forged = copy.deepcopy(upload)
     forged["pok"]["response"] = format(int(forged["pok"]["response"], 16) + 1, "x")
     with pytest.raises(InvalidInput) as refused:
@@ -122,7 +126,9 @@ def test_freeze_needs_two_trustees_with_keys(
     town: Municipality, office: User, trustee_keys: list[TrusteeKey]
 ) -> None:
     one: User = UserFactory()
-    election = draft_election(town, office, [one], trustee_keys[:1])
+    election = ElectionFactory(
+        municipality=town, created_by=office, trustees=[one], keys=trustee_keys[:1]
+    )
     with pytest.raises(Conflict) as refused:
         services.election_freeze(actor=office, municipality=town, election_id=election.pk)
     assert refused.value.code == "too_few_trustees"
@@ -158,7 +164,7 @@ def test_freeze_snapshots_roll_with_exclusions_and_locks_everything(scenario: Sc
     # Frozen: questions, roll, keys and the period cannot change.
     attempts: list[Any] = [
         lambda: services.election_update(
-            actor=s.office, municipality=s.town, election_id=election.pk, values=make_values()
+            actor=s.office, municipality=s.town, election_id=election.pk, values=election_values()
         ),
         lambda: services.questions_set(
             actor=s.office, municipality=s.town, election_id=election.pk, questions=QUESTIONS
@@ -170,7 +176,7 @@ def test_freeze_snapshots_roll_with_exclusions_and_locks_everything(scenario: Sc
             actor=s.trustees[0],
             municipality=s.town,
             election_id=election.pk,
-            upload=key_upload(s.keys[1]),
+            upload=s.keys[1].upload_json(),
         ),
         lambda: services.election_freeze(
             actor=s.office, municipality=s.town, election_id=election.pk
@@ -302,7 +308,7 @@ def test_audit_reveals_and_blocks_cast(scenario: Scenario) -> None:
     rng = TestStream("audit")
     ballot = encrypt_ballot(ctx, alias, YES, rng)
     replay = TestStream("audit")
-    randomness = _randomness_of(ctx, YES, replay)
+    randomness = randomness_of(ctx, YES, replay)
     receipt = services.ballot_audit(
         actor=voter,
         municipality=s.town,
@@ -341,32 +347,10 @@ def test_audit_reveals_and_blocks_cast(scenario: Scenario) -> None:
             municipality=s.town,
             election_id=s.election.pk,
             ballot_json=cast_ballot,
-            randomness=_randomness_of(ctx, NO, TestStream("cast")),
+            randomness=randomness_of(ctx, NO, TestStream("cast")),
         )
     assert refused.value.code == "ballot_cast"
     assert Ballot.objects.audited().count() == 1
-
-
-def _randomness_of(
-    ctx: Any, selections: dict[str, list[str]], rng: TestStream
-) -> list[dict[str, Any]]:
-    """Replays the contract's order of draws to recover each option's ρ (what the JS module
-    returns as `secrets`)."""
-    out = []
-    for q in ctx.questions:
-        chosen = set(selections.get(q.id, ()))
-        rhos = []
-        for option in q.option_ids:
-            rhos.append(format(rng.draw(), "x"))
-            # the option's {0,1} proof: one w for the true value, c and r for the other
-            rng.draw(), rng.draw(), rng.draw()
-            _ = option in chosen
-        # overall proof over {min..max}: one draw for the true value, two for each other
-        span = q.max_selections - q.min_selections + 1
-        for _j in range(2 * span - 1):
-            rng.draw()
-        out.append({"question": q.id, "randomness": rhos})
-    return out
 
 
 def test_close_refuses_later_casts(scenario: Scenario) -> None:
@@ -457,7 +441,6 @@ def test_roll_uses_age_on_polling_day_and_accepted_methods(
     town: Municipality, office: User, trustee_keys: list[TrusteeKey]
 ) -> None:
     from identity.eligibility import act_date, legal_age
-    from tests.proposals.conftest import verified
 
     closes = timezone.now() + timedelta(days=7)
     polling_day = act_date(closes)
@@ -466,13 +449,21 @@ def test_roll_uses_age_on_polling_day_and_accepted_methods(
     assert legal_age(birthday, act_date(timezone.now())) == 17
     assert legal_age(birthday, polling_day) == 18
     trustees: list[User] = [UserFactory() for _ in range(2)]
-    election = draft_election(town, office, trustees, trustee_keys, closes_at=closes)
+    election = ElectionFactory(
+        municipality=town, created_by=office, trustees=trustees, keys=trustee_keys, closes_at=closes
+    )
     services.election_freeze(actor=office, municipality=town, election_id=election.pk)
     assert RollEntry.objects.filter(election=election, user=turning_18).exists()
 
     # Only the municipal ID accepted: residents verified at the counter are left off, with why.
-    strict = draft_election(
-        town, office, trustees, trustee_keys, closes_at=closes, methods=["oidc"], title="厳格"
+    strict = ElectionFactory(
+        municipality=town,
+        created_by=office,
+        trustees=trustees,
+        keys=trustee_keys,
+        closes_at=closes,
+        methods=["oidc"],
+        title="厳格",
     )
     services.election_freeze(actor=office, municipality=town, election_id=strict.pk)
     assert not RollEntry.objects.filter(election=strict).exists()

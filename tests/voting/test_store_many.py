@@ -13,10 +13,12 @@ from django.db.models import Count
 from identity.errors import Conflict, DomainError
 from identity.models import AuditEntry, Municipality, User
 from tests.concurrency import run_concurrently
-from tests.factories import UserFactory
-from tests.proposals.conftest import verified
-from tests.voting.conftest import Scenario, draft_election
-from tests.voting.test_services import NO, YES, _randomness_of
+from tests.factories import (
+    ElectionFactory,
+    UserFactory,
+    verified,
+)
+from tests.voting.conftest import NO, YES, Scenario, randomness_of
 from voting import services
 from voting.election import TrusteeKey, encrypt_ballot
 from voting.election.rng import TestStream
@@ -30,7 +32,9 @@ def eight(town: Municipality, office: User, trustee_keys: list[TrusteeKey]) -> S
     """A frozen, open election with eight voters: two halves that play the same script."""
     trustees: list[User] = [UserFactory() for _ in range(2)]
     voters = [verified(town, birth=date(1960 + i, 4, 1)) for i in range(8)]
-    election = draft_election(town, office, trustees, trustee_keys)
+    election = ElectionFactory(
+        municipality=town, created_by=office, trustees=trustees, keys=trustee_keys
+    )
     services.election_freeze(actor=office, municipality=town, election_id=election.pk)
     election.refresh_from_db()
     return Scenario(town, office, trustees, trustee_keys, voters, election)
@@ -70,7 +74,7 @@ def _script(s: Scenario, v: list[User]) -> tuple[list[tuple[User, Any]], dict[st
         municipality=s.town,
         election_id=s.election.pk,
         ballot_json=audited,
-        randomness=_randomness_of(ctx, YES, TestStream(f"audit-{v[2].pk}")),
+        randomness=randomness_of(ctx, YES, TestStream(f"audit-{v[2].pk}")),
     )
     labels[receipt.tracker] = "v2-audited"
     batch = [

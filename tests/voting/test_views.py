@@ -19,10 +19,14 @@ from django.utils import timezone, translation
 
 from identity.errors import InvalidInput
 from identity.models import Municipality, Role, User
-from tests.factories import UserFactory, staff
-from tests.proposals.conftest import verified
-from tests.voting.conftest import Scenario, draft_election, key_upload, make_values
-from tests.voting.test_services import _randomness_of
+from tests.factories import (
+    ElectionFactory,
+    UserFactory,
+    election_values,
+    staff,
+    verified,
+)
+from tests.voting.conftest import Scenario, randomness_of
 from voting import selectors, services, views
 from voting.election import (
     ElectionContext,
@@ -87,7 +91,9 @@ def test_public_pages_in_both_languages(scenario: Scenario, language: str) -> No
 def test_draft_is_hidden_from_the_public(
     town: Municipality, office: User, trustee_keys: list[TrusteeKey]
 ) -> None:
-    election = draft_election(town, office, _people(2), trustee_keys)
+    election = ElectionFactory(
+        municipality=town, created_by=office, trustees=_people(2), keys=trustee_keys
+    )
     assert anonymous().get(f"{BASE}{election.pk}/").status_code == 404
     assert logged_in(verified(town)).get(f"{BASE}{election.pk}/").status_code == 404
     assert anonymous().get(f"{BASE}{election.pk}/board/").status_code == 404
@@ -106,13 +112,17 @@ def test_election_list_query_count_does_not_grow(
         return len(captured)
 
     trustees = _people(2)
-    election = draft_election(town, office, trustees, trustee_keys)
+    election = ElectionFactory(
+        municipality=town, created_by=office, trustees=trustees, keys=trustee_keys
+    )
     services.election_freeze(actor=office, municipality=town, election_id=election.pk)
     queries()  # warm the per-process municipality cache
     one = queries()
     for i in range(4):
         keys = [generate_key(TestStream(f"list-{i}-{k}")) for k in range(2)]
-        more = draft_election(town, office, _people(2), keys, title=f"選挙{i}")
+        more = ElectionFactory(
+            municipality=town, created_by=office, trustees=_people(2), keys=keys, title=f"選挙{i}"
+        )
         services.election_freeze(actor=office, municipality=town, election_id=more.pk)
     assert queries() == one
     page = text(client.get(BASE))
@@ -135,7 +145,9 @@ def test_my_elections_query_count_does_not_grow(
 
     def election(i: int) -> Election:
         keys = [generate_key(TestStream(f"mine-{i}-{k}")) for k in range(2)]
-        made = draft_election(town, office, _people(2), keys, title=f"選挙{i}")
+        made = ElectionFactory(
+            municipality=town, created_by=office, trustees=_people(2), keys=keys, title=f"選挙{i}"
+        )
         services.election_freeze(actor=office, municipality=town, election_id=made.pk)
         return made
 
@@ -177,12 +189,14 @@ def test_office_list_query_count_does_not_grow(
             assert client.get(f"{BASE}office/").status_code == 200
         return len(captured)
 
-    draft_election(town, office, _people(2), trustee_keys)
+    ElectionFactory(municipality=town, created_by=office, trustees=_people(2), keys=trustee_keys)
     queries()  # warm the per-process municipality cache
     one = queries()
     for i in range(4):
         keys = [generate_key(TestStream(f"office-{i}-{k}")) for k in range(2)]
-        draft_election(town, office, _people(2), keys, title=f"選挙{i}")
+        ElectionFactory(
+            municipality=town, created_by=office, trustees=_people(2), keys=keys, title=f"選挙{i}"
+        )
     assert queries() == one
     page = text(client.get(f"{BASE}office/"))
     for election in Election.objects.all():
@@ -256,8 +270,8 @@ def test_ballot_page_carries_only_what_encryption_needs(scenario: Scenario, lang
     assert election.header is not None
     assert data["joint_public_key"] == election.header["joint_public_key"]
     assert [q["id"] for q in data["questions"]] == ["q1", "q2"]
-    assert data["cast_url"].startswith("/m/maebashi/api/v1/") or data["cast_url"].startswith(
-        "/api/v1/"
+    assert data["cast_url"] == (
+        f"/m/maebashi/api/v1/municipalities/maebashi/elections/{election.pk}/ballots"
     )
     assert data["csrf_token"]
     # Native inputs with labels: radios for the yes/no question, check boxes for "up to 2".
@@ -314,7 +328,7 @@ def test_closed_election_refuses_the_ballot_page(scenario: Scenario) -> None:
 def test_audited_ballot_page_shows_what_the_server_found(scenario: Scenario) -> None:
     voter = scenario.voters[1]
     ballot = scenario.ballot(voter, YES, seed="audit-page")
-    randomness = _randomness_of(scenario.ctx, YES, TestStream("audit-page"))
+    randomness = randomness_of(scenario.ctx, YES, TestStream("audit-page"))
     receipt = services.ballot_audit(
         actor=voter,
         municipality=scenario.town,
@@ -368,7 +382,13 @@ def test_office_pages_in_both_languages(scenario: Scenario, language: str) -> No
     client = logged_in(scenario.office, language)
     election = scenario.election
     keys = [generate_key(TestStream(f"draft-{language}-{i}")) for i in range(2)]
-    draft = draft_election(scenario.town, scenario.office, _people(2), keys, title="下書きの投票")
+    draft = ElectionFactory(
+        municipality=scenario.town,
+        created_by=scenario.office,
+        trustees=_people(2),
+        keys=keys,
+        title="下書きの投票",
+    )
     for path in (
         f"{BASE}office/",
         f"{BASE}office/new/",
@@ -509,7 +529,7 @@ def test_office_appoints_trustees_and_sees_key_status(
         actor=trustee,
         municipality=town,
         election_id=election.pk,
-        upload=key_upload(trustee_keys[0]),
+        upload=trustee_keys[0].upload_json(),
     )
     assert "uploaded, proof checked" in text(client.get(f"{BASE}office/{election.pk}/"))
     removable = Trustee.objects.get(election=election)
@@ -523,7 +543,9 @@ def test_office_appoints_trustees_and_sees_key_status(
 def test_freeze_confirmation_then_roll_report(
     town: Municipality, office: User, trustee_keys: list[TrusteeKey]
 ) -> None:
-    election = draft_election(town, office, _people(2), trustee_keys)
+    election = ElectionFactory(
+        municipality=town, created_by=office, trustees=_people(2), keys=trustee_keys
+    )
     verified(town)
     teen = verified(town, birth=timezone.localdate() - timedelta(days=365 * 16))
     client = logged_in(office, "en")
@@ -604,17 +626,17 @@ def test_trustee_page_is_for_that_trustee_only(
     election = services.election_create(
         actor=office,
         municipality=town,
-        values=make_values(),
+        values=election_values(),
     )
     for user in (mine, theirs):
         services.trustee_appoint(
             actor=office, municipality=town, election_id=election.pk, email=user.email
         )
-    stranger_election = draft_election(
-        town,
-        office,
-        _people(2),
-        [generate_key(TestStream(f"stranger-{i}")) for i in range(2)],
+    stranger_election = ElectionFactory(
+        municipality=town,
+        created_by=office,
+        trustees=_people(2),
+        keys=[generate_key(TestStream(f"stranger-{i}")) for i in range(2)],
     )
     path = f"{BASE}{election.pk}/trustee/"
     for language in ("ja", "en"):
@@ -635,14 +657,14 @@ def test_key_upload_checks_the_proof_and_bad_uploads_change_nothing(
     election = services.election_create(
         actor=office,
         municipality=town,
-        values=make_values(),
+        values=election_values(),
     )
     services.trustee_appoint(
         actor=office, municipality=town, election_id=election.pk, email=trustee.email
     )
     client = logged_in(trustee, "en")
     path = f"{BASE}{election.pk}/trustee/key/"
-    upload = key_upload(trustee_keys[0])
+    upload = trustee_keys[0].upload_json()
     forged = {**upload, "pok": {**upload["pok"], "response": format(12345, "x")}}
     with_secret = {**upload, "secret_key": "abc"}
     for data, expected in (
@@ -705,7 +727,7 @@ NODE = shutil.which("node")
 BALLOT_JS = Path(__file__).resolve().parents[2] / "voting" / "static" / "voting" / "js"
 
 
-@pytest.mark.skipif(NODE is None, reason="node is not on PATH: the ballot script cannot be run")
+@pytest.mark.node
 def test_ballot_script_helpers() -> None:
     """The pure helpers of ballot.mjs (the page's steps are driven in tests/browser)."""
     script = """
@@ -743,7 +765,7 @@ def test_ballot_script_helpers() -> None:
     assert out["short"] == ["ab", "0123456789abcdef…"]
 
 
-@pytest.mark.skipif(NODE is None, reason="node is not on PATH: the key-pair script cannot be run")
+@pytest.mark.node
 def test_browser_key_pair_is_what_the_tool_and_the_server_accept() -> None:
     """trustee_keygen.mjs: the public part passes the server's proof check, and the key file is
     one the trustee tool loads (its secret matches its public key)."""

@@ -12,6 +12,7 @@ constraints already decided.
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -181,7 +182,7 @@ class _DiscoveryCachingSession(requests.Session):
         if body is not None:
             response = requests.Response()
             response.status_code, response.url, response.encoding = 200, text_url, "utf-8"
-            response._content = body
+            response.raw = io.BytesIO(body)  # what `.content` reads
             response.headers["Content-Type"] = "application/json"
             return response
         response = super().request(method, url, *args, **kwargs)

@@ -73,4 +73,4 @@ def test_production_caches_in_redis_with_one_client_per_pool() -> None:
     code = "from django.conf import settings; print(settings.CACHES['default']['BACKEND'])"
     result = _manage("shell", "--no-imports", "-c", code, env=env)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == "config.redis_cache.RedisCache"
+    assert result.stdout.strip().splitlines()[-1] == "django_redis.cache.RedisCache"

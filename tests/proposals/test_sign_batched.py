@@ -240,3 +240,29 @@ def test_waiting_requests_never_starve_their_batch_of_a_connection(
 
     replies = asyncio.run(together())
     assert [r.status for r in replies] == [201] * 12, [r.body for r in replies]
+
+
+def test_a_signature_takes_one_thread_hop_besides_djangos_own(town: Municipality) -> None:
+    """Middleware, authentication and the view run on the event loop; the only trip to a
+    thread besides the two Django's ASGI handler makes for every request (request_started's sync
+    receivers, response.close()) is the batch's one."""
+    from asgiref.sync import SyncToAsync
+
+    proposal, _closed, (a, b, *_rest) = _scenario(town)
+    path = _path(town.slug, proposal.pk)
+    asyncio.run(asgi_call(path, headers=api_headers(session_token(a))))  # warm caches
+    hops: list[Any] = []
+    original = SyncToAsync.__call__
+
+    async def recording(self: SyncToAsync, *args: Any, **kwargs: Any) -> Any:
+        hops.append(self.func)
+        return await original(self, *args, **kwargs)
+
+    SyncToAsync.__call__ = recording  # type: ignore[method-assign]
+    try:
+        reply = asyncio.run(asgi_call(path, headers=api_headers(session_token(b))))
+    finally:
+        SyncToAsync.__call__ = original  # type: ignore[method-assign]
+    assert reply.status == 201, reply.body
+    modules = sorted(getattr(f, "__module__", "?") for f in hops)
+    assert modules == ["django.dispatch.dispatcher", "django.http.response", "identity.batching"]

@@ -258,11 +258,11 @@ def test_a_signature_takes_one_thread_hop_besides_djangos_own(town: Municipality
         hops.append(self.func)
         return await original(self, *args, **kwargs)
 
-    SyncToAsync.__call__ = recording  # type: ignore[method-assign]
+    SyncToAsync.__call__ = recording
     try:
         reply = asyncio.run(asgi_call(path, headers=api_headers(session_token(b))))
     finally:
-        SyncToAsync.__call__ = original  # type: ignore[method-assign]
+        SyncToAsync.__call__ = original
     assert reply.status == 201, reply.body
     modules = sorted(getattr(f, "__module__", "?") for f in hops)
     assert modules == ["django.dispatch.dispatcher", "django.http.response", "identity.batching"]

@@ -12,7 +12,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, timedelta
 from functools import partial
 from typing import Any
 
@@ -221,6 +221,18 @@ def audit_verify(chains: Iterable[str] | None = None) -> list[ChainBreak]:
     for chain in chains if chains is not None else _chains():
         breaks.extend(_verify_chain(chain))
     return breaks
+
+
+# The sealer runs every 5 s (CELERY_BEAT_SCHEDULE); an entry older than this many seconds and
+# still unsealed means the sealer is not running (or not keeping up): a failure, not a delay.
+SEAL_GRACE_SECONDS = 60
+
+
+def audit_seal_backlog(*, older_than_seconds: float = SEAL_GRACE_SECONDS) -> int:
+    """How many committed entries have waited longer than `older_than_seconds` for their seal
+    (through the partial index on unsealed entries)."""
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    return AuditEntry.objects.filter(seq__isnull=True, created_at__lt=cutoff).count()
 
 
 def _verify_chain(chain: str) -> Iterator[ChainBreak]:

@@ -212,3 +212,22 @@ def test_audit_verify_command_exit_status(
     with pytest.raises(CommandError):
         call_command("audit_verify")
     assert f"entry {entries[0].pk}" in capsys.readouterr().err
+
+
+def test_verify_fails_when_entries_wait_too_long_for_their_seal(
+    maebashi: Municipality, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A sealer that stopped (the worker died, Redis was down) is a failure, not "intact"."""
+    from identity.audit import audit_seal_backlog
+
+    _sealed(maebashi)
+    _record(maebashi, None, 2)  # unsealed
+    call_command("audit_verify")  # within the default grace period
+    assert "intact" in capsys.readouterr().out
+    assert audit_seal_backlog() == 0
+    assert audit_seal_backlog(older_than_seconds=0) == 2
+    with pytest.raises(CommandError, match="2 audit entries unsealed for more than 0 s"):
+        call_command("audit_verify", "--seal-grace", "0")
+    audit_seal()
+    call_command("audit_verify", "--seal-grace", "0")
+    assert "intact" in capsys.readouterr().out

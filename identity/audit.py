@@ -228,10 +228,11 @@ def audit_verify(chains: Iterable[str] | None = None) -> list[ChainBreak]:
 SEAL_GRACE_SECONDS = 60
 
 
-def audit_seal_backlog(*, older_than_seconds: float = SEAL_GRACE_SECONDS) -> int:
-    """How many committed entries have waited longer than `older_than_seconds` for their seal
-    (through the partial index on unsealed entries)."""
-    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+def audit_seal_backlog(*, older_than_seconds: float | None = None) -> int:
+    """How many committed entries have waited longer than `older_than_seconds` (default
+    SEAL_GRACE_SECONDS) for their seal (through the partial index on unsealed entries)."""
+    grace = SEAL_GRACE_SECONDS if older_than_seconds is None else older_than_seconds
+    cutoff = timezone.now() - timedelta(seconds=grace)
     return AuditEntry.objects.filter(seq__isnull=True, created_at__lt=cutoff).count()
 
 

@@ -9,3 +9,11 @@ from identity.audit import audit_seal
 def audit_seal_task() -> int:
     """Run by Celery beat every few seconds; idempotent (sealed entries are never sealed again)."""
     return audit_seal()
+
+
+@shared_task(ignore_result=True, expires=30)
+def celery_heartbeat() -> None:
+    """Sent by beat, run by a worker: `/healthz` reads when it last ran (identity/health.py)."""
+    from identity.health import heartbeat_record
+
+    heartbeat_record()

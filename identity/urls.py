@@ -1,6 +1,6 @@
 from django.urls import path
 
-from identity.views import counter, pages, verification
+from identity.views import counter, health, pages, verification
 from identity.views import oidc as oidc_views
 from identity.views import register as register_views
 
@@ -8,6 +8,7 @@ app_name = "identity"
 
 urlpatterns = [
     path("", pages.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),
     path("account/", pages.account, name="account"),
     path("staff/", pages.staff_dashboard, name="staff"),
     path("staff/roles/", pages.roles, name="roles"),

@@ -124,6 +124,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "audit-seal": {"task": "identity.tasks.audit_seal_task", "schedule": schedule(5.0)},
+    "celery-heartbeat": {"task": "identity.tasks.celery_heartbeat", "schedule": schedule(15.0)},
     "proposals-close-due": {
         "task": "proposals.tasks.close_due_collections",
         "schedule": schedule(60.0),

@@ -1,6 +1,7 @@
 """Settings shared by every environment; everything that differs comes from the environment."""
 
 from pathlib import Path
+from typing import Any
 
 import environ
 from celery.schedules import schedule
@@ -40,6 +41,7 @@ INSTALLED_APPS = [
 # Every middleware is natively async: under ASGI the chain runs on the event loop, with no thread
 # hop per hook (config/middleware.py says why each is safe there; tests/test_middleware.py checks).
 MIDDLEWARE = [
+    "config.request_id.RequestIdMiddleware",
     "config.middleware.SecurityMiddleware",
     "servestatic.middleware.ServeStaticMiddleware",
     "identity.middleware.MunicipalityMiddleware",
@@ -216,10 +218,29 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
-LOGGING = {
+# One JSON object per line (MEBUKU_LOG_FORMAT=json, the production default) or plain text, each
+# with the request id. Messages never carry personal data: Django's request log names the path
+# only (no query string), and the project logs ids, never names, e-mails or reset keys.
+LOG_FORMAT = env.str("MEBUKU_LOG_FORMAT", default="text")
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "config.request_id.RequestIdFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": LOG_FORMAT,
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {"celery": {"level": "WARNING"}},
 }

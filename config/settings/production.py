@@ -1,9 +1,11 @@
 """Production: every secret from the environment; passes `manage.py check --deploy`."""
 
 from .base import *  # noqa: F403
-from .base import DATABASES, REDIS_URL, env
+from .base import DATABASES, LOGGING, REDIS_URL, env
 
 DEBUG = False
+if env.str("MEBUKU_LOG_FORMAT", default="json") == "json":
+    LOGGING["handlers"]["console"]["formatter"] = "json"
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")
 IDENTITY_HMAC_KEY = env.str("MEBUKU_IDENTITY_HMAC_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")

@@ -228,7 +228,7 @@ def test_openapi_lists_the_debate_endpoints(db: None) -> None:
 
 
 def test_a_contribution_page_past_the_last_is_404(town: Municipality, moderator: User) -> None:
-    debate = make_debate(town, moderator, "diverge")
+    debate = DebateFactory(municipality=town, created_by=moderator, phases=("diverge",))
     Contribution.objects.create(debate=debate, author=moderator, body="案")
     url = f"{BASE}/{debate.pk}/contributions"
     assert _json(_client().get(url))["count"] == 1

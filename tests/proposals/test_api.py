@@ -205,7 +205,12 @@ def test_sign_with_a_session_token_query_count(
 
 
 def test_a_page_past_the_last_is_404_even_a_huge_one(town: Municipality) -> None:
-    collecting(town, citizen_type(town), verified(town))
+    ProposalFactory(
+        municipality=town,
+        type=ProposalTypeFactory(municipality=town),
+        author=verified(town),
+        collecting=True,
+    )
     url = "/api/v1/municipalities/maebashi/proposals"
     assert _json(_client().get(url, {"page": 1}))["count"] == 1
     for page in (2, 10**15):  # the second is past what PostgreSQL takes as an OFFSET
@@ -219,7 +224,12 @@ def test_a_page_past_the_last_is_404_even_a_huge_one(town: Municipality) -> None
 def test_withdrawing_without_a_signature_is_404_not_signed(town: Municipality) -> None:
     """docs/decisions.md: the signature to withdraw does not exist (404); 409 is kept for
     `not_withdrawable`, a rule of the proposal's kind."""
-    proposal = collecting(town, citizen_type(town), verified(town))
+    proposal = ProposalFactory(
+        municipality=town,
+        type=ProposalTypeFactory(municipality=town),
+        author=verified(town),
+        collecting=True,
+    )
     url = f"/api/v1/municipalities/maebashi/proposals/{proposal.pk}/signature"
     signer = _client(verified(town))
     assert signer.post(url).status_code == 201

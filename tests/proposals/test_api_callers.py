@@ -134,7 +134,7 @@ def test_text_no_column_can_store_is_422_not_a_database_error(
     town: Municipality, text: str, error: str
 ) -> None:
     """NUL (PostgreSQL refuses it) and a lone surrogate (no UTF-8 form) are valid JSON escapes."""
-    kind = citizen_type(town)
+    kind = ProposalTypeFactory(municipality=town)
     response = _file(f'{{"type_id": {kind.pk}, "title": "{text}", "summary": "s", "body": "b"}}')
     assert response.status_code == 422, response.content
     assert response.json()["code"] == "invalid"

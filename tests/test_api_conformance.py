@@ -33,10 +33,18 @@ from config.api import api
 from debates.models import Contribution, Statement
 from debates.services import comment_add, statement_create_from_contributions
 from identity.models import Municipality, Role, RoleAssignment
-from tests.debates.test_services import make_debate
-from tests.factories import MunicipalityFactory, UserFactory, grant, session_token, staff
-from tests.proposals.conftest import citizen_type, collecting, verified
-from tests.voting.conftest import draft_election
+from tests.factories import (
+    DebateFactory,
+    ElectionFactory,
+    MunicipalityFactory,
+    ProposalFactory,
+    ProposalTypeFactory,
+    UserFactory,
+    grant,
+    session_token,
+    staff,
+    verified,
+)
 from voting import services as voting_services
 from voting.election import generate_key
 from voting.election.rng import TestStream
@@ -86,16 +94,37 @@ def world(db: None) -> World:
     grant(office, town, Role.ELECTION_OFFICE)
     grant(office, town, Role.MODERATOR)
     grant(office, town, Role.COUNCIL)
-    proposal = collecting(town, citizen_type(town), resident)
-    diverging = make_debate(town, office, "diverge", "converge")
+    proposal = ProposalFactory(
+        municipality=town,
+        type=ProposalTypeFactory(municipality=town),
+        author=resident,
+        collecting=True,
+    )
+    diverging = DebateFactory(
+        municipality=town,
+        created_by=office,
+        phases=(
+            "diverge",
+            "converge",
+        ),
+    )
     contribution = Contribution.objects.create(debate=diverging, author=resident, body="案")
     comment_add(actor=resident, contribution_id=contribution.pk, body="賛成")
-    converging = make_debate(town, office, "converge", "conclude")
+    converging = DebateFactory(
+        municipality=town,
+        created_by=office,
+        phases=(
+            "converge",
+            "conclude",
+        ),
+    )
     statement: Statement = statement_create_from_contributions(
         actor=office, debate_id=converging.pk, text="屋根を"
     )
     keys = [generate_key(TestStream(f"trustee-key-{i}")) for i in range(2)]
-    election = draft_election(town, office, [UserFactory() for _ in keys], keys)
+    election = ElectionFactory(
+        municipality=town, created_by=office, trustees=[UserFactory() for _ in keys], keys=keys
+    )
     voting_services.election_freeze(actor=office, municipality=town, election_id=election.pk)
     missing = 2_000_000_000
     return World(

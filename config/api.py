@@ -5,16 +5,74 @@ Errors always have the shape {"code": stable string, "message": for people, ...}
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse
+import json
+from collections.abc import Callable
+from functools import wraps
+from inspect import iscoroutinefunction
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http.response import HttpResponseBase
+from django.urls import URLPattern, URLResolver
+from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 
 from debates.api import router as debates_router
 from identity.api import router as identity_router
 from identity.errors import DomainError
 from proposals.api import router as proposals_router
 from voting.api import router as voting_router
+
+
+def _text_errors(value: object, loc: tuple[str | int, ...]) -> list[dict[str, Any]]:
+    """Each string (value or key) that no text column can store: NUL, which PostgreSQL refuses,
+    or a lone surrogate (`"\\ud800"` is valid JSON), which has no UTF-8 form."""
+    found: list[dict[str, Any]] = []
+    if isinstance(value, str):
+        if "\x00" in value:
+            found.append({"type": "string_nul", "loc": list(loc), "msg": "NUL is not allowed"})
+        else:
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                found.append(
+                    {"type": "string_unicode", "loc": list(loc), "msg": "Not valid Unicode text"}
+                )
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            found += _text_errors(key, (*loc, "<key>")) + _text_errors(item, (*loc, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _text_errors(item, (*loc, index))
+    return found
+
+
+def _not_json(name: str) -> None:
+    """`NaN` and `Infinity` are Python's extensions, not JSON (nor storable in a JSON column)."""
+    raise ValueError(f"{name} is not JSON")
+
+
+class TextParser(Parser):
+    """ninja's JSON parser, refusing text that no column can store (422 `invalid`), so that it
+    never reaches PostgreSQL as a 500."""
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        data = json.loads(request.body, parse_constant=_not_json)
+        if found := _text_errors(data, ("body",)):
+            raise ValidationError(found)  # ninja wraps it in its 400; _http_error unwraps it
+        return data
+
+    def parse_querydict(
+        self, data: MultiValueDict[str, Any], list_fields: list[str], request: HttpRequest
+    ) -> dict[str, Any]:
+        parsed = super().parse_querydict(data, list_fields, request)
+        if found := _text_errors(parsed, ("query",)):
+            raise ValidationError(found)
+        return parsed
+
 
 api = NinjaAPI(
     title="Mebuku API",
@@ -29,6 +87,7 @@ api = NinjaAPI(
     urls_namespace="api",
     docs_url="/docs",
     openapi_url="/openapi.json",
+    parser=TextParser(),
 )
 api.add_router("", identity_router)
 api.add_router("", proposals_router)
@@ -64,10 +123,47 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    code = {400: "bad_request", 403: "forbidden", 405: "method_not_allowed"}.get(
-        exc.status_code, "error"
-    )
+    if isinstance(exc.__cause__, ValidationError):  # TextParser refused the body
+        return _validation_error(request, exc.__cause__)
+    if exc.status_code == 400:  # ninja could not parse the body
+        return _error(request, 400, "bad_request", _("The request body is not valid JSON."))
+    code = {403: "forbidden", 405: "method_not_allowed"}.get(exc.status_code, "error")
     return _error(request, exc.status_code, code, str(exc))
+
+
+def _json_405(view: Callable[..., Any]) -> Callable[..., Any]:
+    """ninja answers a method an existing path does not take with a plain-text 405; the API
+    answers it in its JSON error shape (with the `Allow` header kept)."""
+
+    def answer(request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+        if not isinstance(response, HttpResponseNotAllowed):
+            return response
+        refused = _error(request, 405, "method_not_allowed", _("This method is not allowed here."))
+        refused["Allow"] = response["Allow"]
+        return refused
+
+    if iscoroutinefunction(view):
+
+        @wraps(view)
+        async def async_view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            return answer(request, await view(request, *args, **kwargs))
+
+        return async_view
+
+    @wraps(view)
+    def sync_view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        return answer(request, view(request, *args, **kwargs))
+
+    return sync_view
+
+
+def api_urls() -> tuple[list[URLPattern | URLResolver], str, str]:
+    """`api.urls` for config/urls.py, each view answering a wrong method with the JSON 405."""
+    patterns, app_name, namespace = api.urls
+    for pattern in patterns:
+        if isinstance(pattern, URLPattern):
+            pattern.callback = _json_405(pattern.callback)
+    return patterns, app_name, namespace
 
 
 def not_found(request: HttpRequest, rest: str) -> HttpResponse:

@@ -8,7 +8,7 @@ these patterns and every `reverse()` work unchanged in both modes.
 from django.contrib import admin
 from django.urls import include, path, re_path
 
-from config.api import api, not_found
+from config.api import api_urls, not_found
 
 urlpatterns = [
     path("", include("identity.urls")),
@@ -18,7 +18,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("_allauth/", include("allauth.headless.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("api/v1/", api.urls),
+    path("api/v1/", api_urls()),
     re_path(r"^api/v1/(?P<rest>.*)$", not_found),
     path("django-admin/", admin.site.urls),
 ]

@@ -41,7 +41,15 @@ from debates.schemas import (
     VoteIn,
     VoteOut,
 )
-from identity.api import AUTH, ErrorOut, auth_user, municipality_or_404, optional_user
+from identity.api import (
+    AUTH,
+    ErrorOut,
+    auth_user,
+    errors,
+    municipality_or_404,
+    optional_user,
+    page_slice,
+)
 from identity.errors import InvalidInput, NotFound
 
 router = Router(tags=["debates"])
@@ -81,7 +89,7 @@ def _groups(row: selectors.StatementRow) -> list[GroupCountsOut]:
 
 
 @router.get(
-    "/municipalities/{slug}/debates", response={200: list[DebateOut], 404: ErrorOut}, auth=None
+    "/municipalities/{slug}/debates", response={200: list[DebateOut], **errors(404)}, auth=None
 )
 def debate_list(request: HttpRequest, slug: str) -> list[DebateOut]:
     now = timezone.now()
@@ -104,7 +112,7 @@ def debate_list(request: HttpRequest, slug: str) -> list[DebateOut]:
 
 @router.get(
     "/municipalities/{slug}/debates/{debate_id}",
-    response={200: DebateDetailOut, 404: ErrorOut},
+    response={200: DebateDetailOut, **errors(404, 422)},
     auth=None,
 )
 def debate_detail(request: HttpRequest, slug: str, debate_id: int) -> DebateDetailOut:
@@ -127,7 +135,7 @@ def debate_detail(request: HttpRequest, slug: str, debate_id: int) -> DebateDeta
 
 @router.get(
     "/municipalities/{slug}/debates/{debate_id}/phases",
-    response={200: list[PhaseOut], 404: ErrorOut},
+    response={200: list[PhaseOut], **errors(404, 422)},
     auth=None,
 )
 def phase_list(request: HttpRequest, slug: str, debate_id: int) -> list[PhaseOut]:
@@ -136,7 +144,7 @@ def phase_list(request: HttpRequest, slug: str, debate_id: int) -> list[PhaseOut
 
 @router.get(
     "/municipalities/{slug}/debates/{debate_id}/contributions",
-    response={200: ContributionPage, 404: ErrorOut, 422: ErrorOut},
+    response={200: ContributionPage, **errors(404, 422)},
     auth=None,
     description=(
         "`sort`: `new`, `discussed` (most comments) or `random` (a shuffle that stays the same "
@@ -150,20 +158,20 @@ def contribution_list(
     user = optional_user(request)
     seed = str(user.pk) if user else (request.session.session_key or "")
     contributions = selectors.contributions_public(debate, sort=query.sort, seed=seed)
-    start = (query.page - 1) * PAGE_SIZE
+    count = contributions.count()
     return ContributionPage(
-        count=contributions.count(),
+        count=count,
         page=query.page,
         results=[
             ContributionOut.of(c, c.comment_count, c.reaction_count)  # type: ignore[attr-defined]
-            for c in contributions[start : start + PAGE_SIZE]
+            for c in contributions[page_slice(count, query.page, PAGE_SIZE)]
         ],
     )
 
 
 @router.get(
     "/municipalities/{slug}/debates/{debate_id}/contributions/{contribution_id}/comments",
-    response={200: list[CommentOut], 404: ErrorOut},
+    response={200: list[CommentOut], **errors(404, 422)},
     auth=None,
 )
 def comment_list(
@@ -178,7 +186,7 @@ def comment_list(
 
 @router.get(
     "/municipalities/{slug}/debates/{debate_id}/statements",
-    response={200: list[StatementOut], 404: ErrorOut},
+    response={200: list[StatementOut], **errors(404, 422)},
     auth=None,
     description="Published statements with vote counts overall and per opinion group.",
 )
@@ -193,7 +201,7 @@ def statement_list(request: HttpRequest, slug: str, debate_id: int) -> list[Stat
 
 @router.get(
     "/municipalities/{slug}/debates/{debate_id}/statements/next",
-    response={200: list[StatementOut], 404: ErrorOut, 422: ErrorOut},
+    response={200: list[StatementOut], **errors(404, 422)},
     auth=None,
     description="The next statements to vote on (not yet voted; rule in docs/decisions.md).",
 )
@@ -209,7 +217,7 @@ def statement_next(
 
 @router.get(
     "/municipalities/{slug}/debates/{debate_id}/report",
-    response={200: ReportOut, 404: ErrorOut},
+    response={200: ReportOut, **errors(404, 422)},
     auth=None,
     description="The latest opinion computation; 404 `no_report` before the first one.",
 )
@@ -255,13 +263,7 @@ def opinion_report(request: HttpRequest, slug: str, debate_id: int) -> ReportOut
 
 # Taking part -------------------------------------------------------------------------------------
 
-WRITE_ERRORS: dict[int, type[ErrorOut]] = {
-    401: ErrorOut,
-    403: ErrorOut,
-    404: ErrorOut,
-    409: ErrorOut,
-    422: ErrorOut,
-}
+WRITE_ERRORS: dict[int, type[ErrorOut]] = errors(400, 401, 403, 404, 409, 422)
 REASONS = (
     "403 with the reason code (`action_not_in_phase`, `phase_closed`, `not_verified`, "
     "`under_age`, `not_resident`, …); 422 for invalid input."

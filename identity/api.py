@@ -3,18 +3,21 @@ and eligibility."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
+from typing import Any
 
 from allauth.mfa.utils import is_mfa_enabled
 from django.http import Http404, HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import field_validator
 
 from identity import permissions, selectors, services
 from identity.api_auth import AUTH
 from identity.eligibility import EligibilityRule, eligibility
-from identity.errors import PermissionDenied
+from identity.errors import NotFound, PermissionDenied
 from identity.models import Municipality, Role, RoleAssignment, User, VerificationMethod
 from identity.verification_status import StatusName, verification_status
 
@@ -24,6 +27,23 @@ router = Router(tags=["identity"])
 class ErrorOut(Schema):
     code: str = Field(description="Stable machine-readable reason, e.g. `role_required`.")
     message: str
+
+
+class InvalidOut(ErrorOut):
+    """422: `invalid` with the failing fields in `errors`, or a domain reason code (`empty`, …)."""
+
+    errors: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="For `invalid`: each failing field, with its `loc`, `type` and `msg`.",
+    )
+
+
+def errors(*statuses: int) -> dict[int, type[ErrorOut]]:
+    """The error answers an endpoint can give, for its `response={...}`: every status an endpoint
+    returns is declared, all in the API's error shape. The usual ones: 400 an unreadable JSON body;
+    401 not signed in; 403 a refusal with its reason code, or `csrf_failed` for a signed-in browser
+    writing without the CSRF token; 404 an unknown municipality or object; 422 invalid input."""
+    return {status: InvalidOut if status == 422 else ErrorOut for status in statuses}
 
 
 class MunicipalityOut(Schema):
@@ -64,6 +84,15 @@ class RoleGrantIn(Schema):
     role: Role
 
 
+def page_slice(count: int, page: int, size: int) -> slice:
+    """The rows of page `page` (from 1) of a list of `count`; a page past the last is 404
+    `no_such_page` (page 1 always exists, perhaps empty), never an OFFSET PostgreSQL refuses."""
+    start = (page - 1) * size
+    if page > 1 and start >= count:
+        raise NotFound(_("No such page."), code="no_such_page")
+    return slice(start, start + size)
+
+
 def auth_user(request: HttpRequest) -> User:
     """The account an authenticated endpoint runs for (session token or session cookie)."""
     user = request.auth  # type: ignore[attr-defined]
@@ -78,6 +107,8 @@ def optional_user(request: HttpRequest) -> User | None:
 
 def municipality_or_404(slug: str) -> Municipality:
     """Every API path names its municipality; served from the per-process cache."""
+    if "\x00" in slug:  # PostgreSQL text cannot hold it, and no slug has it
+        raise Http404
     municipality = selectors.municipality_cached("slug", slug)
     if municipality is None:
         raise Http404
@@ -89,12 +120,12 @@ def municipality_list(request: HttpRequest) -> list[Municipality]:
     return list(selectors.municipalities_public())
 
 
-@router.get("/municipalities/{slug}", response={200: MunicipalityOut, 404: ErrorOut}, auth=None)
+@router.get("/municipalities/{slug}", response={200: MunicipalityOut, **errors(404)}, auth=None)
 def municipality_detail(request: HttpRequest, slug: str) -> Municipality:
     return municipality_or_404(slug)
 
 
-@router.get("/me", response={200: MeOut, 401: ErrorOut}, auth=AUTH)
+@router.get("/me", response={200: MeOut, **errors(401)}, auth=AUTH)
 def me(request: HttpRequest) -> MeOut:
     user = auth_user(request)
     return MeOut(
@@ -114,7 +145,7 @@ def _require_role_manager(request: HttpRequest, municipality: Municipality) -> N
 
 @router.get(
     "/municipalities/{slug}/roles",
-    response={200: list[RoleOut], 401: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+    response={200: list[RoleOut], **errors(401, 403, 404)},
     auth=AUTH,
 )
 def role_list(request: HttpRequest, slug: str) -> list[RoleOut]:
@@ -125,14 +156,7 @@ def role_list(request: HttpRequest, slug: str) -> list[RoleOut]:
 
 @router.post(
     "/municipalities/{slug}/roles",
-    response={
-        201: RoleOut,
-        401: ErrorOut,
-        403: ErrorOut,
-        404: ErrorOut,
-        409: ErrorOut,
-        422: ErrorOut,
-    },
+    response={201: RoleOut, **errors(400, 401, 403, 404, 409, 422)},
     auth=AUTH,
 )
 def role_grant(request: HttpRequest, slug: str, payload: RoleGrantIn) -> Status[RoleOut]:
@@ -147,7 +171,7 @@ def role_grant(request: HttpRequest, slug: str, payload: RoleGrantIn) -> Status[
 
 @router.delete(
     "/municipalities/{slug}/roles/{assignment_id}",
-    response={200: RoleOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    response={200: RoleOut, **errors(401, 403, 404, 409, 422)},
     auth=AUTH,
 )
 def role_revoke(request: HttpRequest, slug: str, assignment_id: int) -> RoleOut:
@@ -182,6 +206,17 @@ class EligibilityQuery(Schema):
     )
     residence_required: bool = True
 
+    @field_validator("register_date", mode="before")
+    @classmethod
+    def _iso_date(cls, value: object) -> object:
+        """A calendar date as YYYY-MM-DD only: pydantic would also read `0` or `1700000000` as
+        seconds since 1970, which nobody means here."""
+        if value is None or isinstance(value, date):
+            return value
+        if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise ValueError("use a date as YYYY-MM-DD")
+        return value
+
     @field_validator("methods")
     @classmethod
     def _known_methods(cls, value: str) -> str:
@@ -204,7 +239,7 @@ class EligibilityQuery(Schema):
         )
 
 
-class EligibilityOut(Schema):
+class ResidentEligibilityOut(Schema):
     allowed: bool
     code: str = Field(description="Stable reason, e.g. `eligible`, `under_age`, `not_verified`.")
     message: str
@@ -214,7 +249,7 @@ class EligibilityOut(Schema):
 
 @router.get(
     "/municipalities/{slug}/verification",
-    response={200: VerificationOut, 401: ErrorOut, 404: ErrorOut},
+    response={200: VerificationOut, **errors(401, 404)},
     auth=AUTH,
 )
 def my_verification(request: HttpRequest, slug: str) -> VerificationOut:
@@ -231,17 +266,17 @@ def my_verification(request: HttpRequest, slug: str) -> VerificationOut:
 
 @router.get(
     "/municipalities/{slug}/eligibility",
-    response={200: EligibilityOut, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    response={200: ResidentEligibilityOut, **errors(401, 404, 422)},
     auth=AUTH,
 )
 def my_eligibility(
     request: HttpRequest, slug: str, params: Query[EligibilityQuery]
-) -> EligibilityOut:
+) -> ResidentEligibilityOut:
     """May the signed-in person take part, now, in an act with this rule?"""
     decision = eligibility(
         auth_user(request), municipality_or_404(slug), timezone.now(), params.rule()
     )
-    return EligibilityOut(
+    return ResidentEligibilityOut(
         allowed=decision.allowed,
         code=decision.code,
         message=str(decision.message),

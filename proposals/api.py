@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema, Status
 
-from identity.api import AUTH, ErrorOut, auth_user, municipality_or_404, optional_user
+from identity.api import AUTH, auth_user, errors, municipality_or_404, optional_user, page_slice
 from identity.api_auth import AUTH_BATCHED
 from identity.errors import NotFound
 from proposals import selectors, services
@@ -152,7 +152,11 @@ class ListQuery(Schema):
 PAGE_SIZE = 50
 
 
-@router.get("/municipalities/{slug}/proposal-types", response=list[ProposalTypeOut], auth=None)
+@router.get(
+    "/municipalities/{slug}/proposal-types",
+    response={200: list[ProposalTypeOut], **errors(404)},
+    auth=None,
+)
 def proposal_types(request: HttpRequest, slug: str) -> list[ProposalTypeOut]:
     kinds = ProposalType.objects.filter(
         municipality=municipality_or_404(slug), is_active=True
@@ -161,7 +165,10 @@ def proposal_types(request: HttpRequest, slug: str) -> list[ProposalTypeOut]:
 
 
 @router.get(
-    "/municipalities/{slug}/proposals", response={200: ProposalPage, 422: ErrorOut}, auth=None
+    "/municipalities/{slug}/proposals",
+    response={200: ProposalPage, **errors(404, 422)},
+    auth=None,
+    description="50 a page; a page past the last is 404 `no_such_page`.",
 )
 def proposal_list(request: HttpRequest, slug: str, filters: Query[ListQuery]) -> ProposalPage:
     proposals = selectors.proposals_public(
@@ -174,11 +181,11 @@ def proposal_list(request: HttpRequest, slug: str, filters: Query[ListQuery]) ->
             sort=filters.sort,
         ),
     )
-    start = (filters.page - 1) * PAGE_SIZE
+    count = proposals.count()
     return ProposalPage(
-        count=proposals.count(),
+        count=count,
         page=filters.page,
-        results=[ProposalOut.of(p) for p in proposals[start : start + PAGE_SIZE]],
+        results=[ProposalOut.of(p) for p in proposals[page_slice(count, filters.page, PAGE_SIZE)]],
     )
 
 
@@ -193,7 +200,7 @@ def _visible(request: HttpRequest, slug: str, proposal_id: int) -> Proposal:
 
 @router.get(
     "/municipalities/{slug}/proposals/{proposal_id}",
-    response={200: ProposalDetailOut, 404: ErrorOut},
+    response={200: ProposalDetailOut, **errors(404, 422)},
     auth=None,
 )
 def proposal_detail(request: HttpRequest, slug: str, proposal_id: int) -> ProposalDetailOut:
@@ -219,7 +226,7 @@ def proposal_detail(request: HttpRequest, slug: str, proposal_id: int) -> Propos
 
 @router.get(
     "/municipalities/{slug}/proposals/{proposal_id}/daily",
-    response={200: list[DailyOut], 404: ErrorOut},
+    response={200: list[DailyOut], **errors(404, 422)},
     auth=None,
 )
 def proposal_daily(request: HttpRequest, slug: str, proposal_id: int) -> list[DailyOut]:
@@ -232,7 +239,7 @@ def proposal_daily(request: HttpRequest, slug: str, proposal_id: int) -> list[Da
 
 @router.post(
     "/municipalities/{slug}/proposals",
-    response={201: ProposalOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    response={201: ProposalOut, **errors(400, 401, 403, 404, 422)},
     auth=AUTH,
 )
 def proposal_file(request: HttpRequest, slug: str, payload: ProposalIn) -> Status[ProposalOut]:
@@ -253,7 +260,7 @@ def proposal_file(request: HttpRequest, slug: str, payload: ProposalIn) -> Statu
 
 @router.post(
     "/municipalities/{slug}/proposals/{proposal_id}/open",
-    response={200: ProposalOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    response={200: ProposalOut, **errors(401, 403, 404, 409, 422)},
     auth=AUTH,
 )
 def proposal_open(request: HttpRequest, slug: str, proposal_id: int) -> ProposalOut:
@@ -265,14 +272,7 @@ def proposal_open(request: HttpRequest, slug: str, proposal_id: int) -> Proposal
 
 @router.post(
     "/municipalities/{slug}/proposals/{proposal_id}/signature",
-    response={
-        201: SignatureOut,
-        401: ErrorOut,
-        403: ErrorOut,
-        404: ErrorOut,
-        409: ErrorOut,
-        410: ErrorOut,
-    },
+    response={201: SignatureOut, **errors(401, 403, 404, 409, 410, 422)},
     auth=AUTH_BATCHED,
     summary="Sign a proposal",
     description=(
@@ -298,8 +298,14 @@ async def signature_add(request: HttpRequest, slug: str, proposal_id: int) -> St
 
 @router.delete(
     "/municipalities/{slug}/proposals/{proposal_id}/signature",
-    response={200: SignatureOut, 401: ErrorOut, 404: ErrorOut, 409: ErrorOut, 410: ErrorOut},
+    response={200: SignatureOut, **errors(401, 403, 404, 409, 410, 422)},
     auth=AUTH,
+    summary="Withdraw my signature",
+    description=(
+        "200 with the new count; 404 `not_signed` when you have no signature to withdraw (none "
+        "yet, or withdrawn already); 409 `not_withdrawable` for a kind of proposal whose "
+        "signatures cannot be withdrawn; 410 `collection_closed`."
+    ),
 )
 def signature_withdraw(request: HttpRequest, slug: str, proposal_id: int) -> SignatureOut:
     count = services.signature_withdraw(
@@ -311,14 +317,7 @@ def signature_withdraw(request: HttpRequest, slug: str, proposal_id: int) -> Sig
 
 @router.post(
     "/municipalities/{slug}/proposals/{proposal_id}/answer",
-    response={
-        201: AnswerOut,
-        401: ErrorOut,
-        403: ErrorOut,
-        404: ErrorOut,
-        409: ErrorOut,
-        422: ErrorOut,
-    },
+    response={201: AnswerOut, **errors(400, 401, 403, 404, 409, 422)},
     auth=AUTH,
 )
 def proposal_answer(
@@ -342,7 +341,9 @@ def proposal_answer(
     )
 
 
-@router.get("/municipalities/{slug}/answers", response=list[AnswerOut], auth=None)
+@router.get(
+    "/municipalities/{slug}/answers", response={200: list[AnswerOut], **errors(404)}, auth=None
+)
 def answers(request: HttpRequest, slug: str) -> list[AnswerOut]:
     from proposals.models import CouncilAnswer
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.utils import translation
 
 from identity.selectors import municipality_cache_clear as clear_cache
 
@@ -74,6 +75,15 @@ def _fresh_municipality_cache() -> Iterator[None]:
     clear_cache()
     yield
     clear_cache()
+
+
+@pytest.fixture(autouse=True)
+def _site_language() -> Iterator[None]:
+    """A request leaves the language LocaleMiddleware chose active in the thread (an English
+    API client's, say); every test starts in the site's language instead of the last one's."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 
-from identity.api import AUTH, ErrorOut, auth_user, municipality_or_404
+from identity.api import AUTH, InvalidOut, auth_user, errors, municipality_or_404
 from identity.api_auth import AUTH_BATCHED
 from voting import exports, selectors, services
 from voting.models import Election
@@ -67,7 +67,7 @@ class ElectionOut(Schema):
         )
 
 
-class EligibilityOut(Schema):
+class ElectionEligibilityOut(Schema):
     election_id: int
     allowed: bool = Field(description="On the voter roll (before freezing: would be).")
     can_cast_now: bool
@@ -97,10 +97,14 @@ class CastOut(Schema):
     replaced_previous: bool = Field(description="An earlier ballot of this voter is superseded.")
 
 
-class RejectedOut(Schema):
-    code: str
-    message: str
-    failures: list[str] = Field(description="Each failing check of the spec, with its item.")
+class RejectedOut(InvalidOut):
+    """422: `ballot_invalid` with each failing check in `failures`, another reason code
+    (`alias_mismatch`, `audit_mismatch`, …), or `invalid` with the failing fields in `errors`."""
+
+    failures: list[str] = Field(
+        default_factory=list,
+        description="For `ballot_invalid`: each failing check of the spec, with its item.",
+    )
 
 
 class AuditIn(Schema):
@@ -170,7 +174,9 @@ def _public(slug: str, election_id: int) -> Election:
     return election
 
 
-@router.get("/municipalities/{slug}/elections", response=list[ElectionOut], auth=None)
+@router.get(
+    "/municipalities/{slug}/elections", response={200: list[ElectionOut], **errors(404)}, auth=None
+)
 def election_list(request: HttpRequest, slug: str) -> list[ElectionOut]:
     """Every election of the municipality except drafts."""
     return [ElectionOut.of(e) for e in selectors.elections_public(municipality_or_404(slug))]
@@ -178,7 +184,7 @@ def election_list(request: HttpRequest, slug: str) -> list[ElectionOut]:
 
 @router.get(
     "/municipalities/{slug}/elections/{election_id}",
-    response={200: ElectionOut, 404: ErrorOut},
+    response={200: ElectionOut, **errors(404, 422)},
     auth=None,
 )
 def election_detail(request: HttpRequest, slug: str, election_id: int) -> ElectionOut:
@@ -187,13 +193,13 @@ def election_detail(request: HttpRequest, slug: str, election_id: int) -> Electi
 
 @router.get(
     "/municipalities/{slug}/my-elections",
-    response={200: list[EligibilityOut], 401: ErrorOut},
+    response={200: list[ElectionEligibilityOut], **errors(401, 404)},
     auth=AUTH,
     summary="My eligibility in every election",
 )
-def my_elections(request: HttpRequest, slug: str) -> list[EligibilityOut]:
+def my_elections(request: HttpRequest, slug: str) -> list[ElectionEligibilityOut]:
     return [
-        EligibilityOut(
+        ElectionEligibilityOut(
             election_id=item.election.pk,
             allowed=item.status.allowed,
             can_cast_now=item.status.can_cast_now,
@@ -208,16 +214,16 @@ def my_elections(request: HttpRequest, slug: str) -> list[EligibilityOut]:
 
 @router.get(
     "/municipalities/{slug}/elections/{election_id}/eligibility",
-    response={200: EligibilityOut, 401: ErrorOut, 404: ErrorOut},
+    response={200: ElectionEligibilityOut, **errors(401, 404, 422)},
     auth=AUTH,
     summary="May I vote in this election, and if not, why",
 )
-def my_eligibility(request: HttpRequest, slug: str, election_id: int) -> EligibilityOut:
+def my_eligibility(request: HttpRequest, slug: str, election_id: int) -> ElectionEligibilityOut:
     user = auth_user(request)
     election = _public(slug, election_id)
     status = selectors.voter_status(user, election)
     ballot = selectors.my_ballot(user, election)
-    return EligibilityOut(
+    return ElectionEligibilityOut(
         election_id=election.pk,
         allowed=status.allowed,
         can_cast_now=status.can_cast_now,
@@ -230,7 +236,7 @@ def my_eligibility(request: HttpRequest, slug: str, election_id: int) -> Eligibi
 
 @router.get(
     "/municipalities/{slug}/elections/{election_id}/ballot-context",
-    response={200: BallotContextOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+    response={200: BallotContextOut, **errors(401, 403, 404, 422)},
     auth=AUTH,
     summary="What the browser needs to encrypt my ballot",
 )
@@ -240,14 +246,7 @@ def ballot_context(request: HttpRequest, slug: str, election_id: int) -> dict[st
 
 @router.post(
     "/municipalities/{slug}/elections/{election_id}/ballots",
-    response={
-        201: CastOut,
-        401: ErrorOut,
-        403: ErrorOut,
-        404: ErrorOut,
-        409: ErrorOut,
-        422: RejectedOut,
-    },
+    response={201: CastOut, **errors(400, 401, 403, 404, 409), 422: RejectedOut},
     auth=AUTH_BATCHED,
     summary="Cast an encrypted ballot",
     description=(
@@ -287,14 +286,7 @@ async def ballot_cast(
 
 @router.post(
     "/municipalities/{slug}/elections/{election_id}/audits",
-    response={
-        201: AuditOut,
-        401: ErrorOut,
-        403: ErrorOut,
-        404: ErrorOut,
-        409: ErrorOut,
-        422: RejectedOut,
-    },
+    response={201: AuditOut, **errors(400, 401, 403, 404, 409), 422: RejectedOut},
     auth=AUTH,
     summary="Audit (spoil) an encrypted ballot instead of casting it",
     description=(
@@ -326,7 +318,7 @@ def ballot_audit(
 
 @router.get(
     "/municipalities/{slug}/elections/{election_id}/board",
-    response={200: BoardOut, 404: ErrorOut},
+    response={200: BoardOut, **errors(404, 422)},
     auth=None,
     summary="Bulletin board: every cast ballot, in the order received",
 )
@@ -351,7 +343,7 @@ def bulletin_board(
 
 @router.get(
     "/municipalities/{slug}/elections/{election_id}/audited",
-    response={200: list[AuditedOut], 404: ErrorOut},
+    response={200: list[AuditedOut], **errors(404, 422)},
     auth=None,
     summary="Audited (spoiled) ballots with their revealed randomness",
 )
@@ -371,7 +363,7 @@ def audited(request: HttpRequest, slug: str, election_id: int) -> list[AuditedOu
 
 @router.get(
     "/municipalities/{slug}/elections/{election_id}/results",
-    response={200: ResultsOut, 404: ErrorOut},
+    response={200: ResultsOut, **errors(404, 422)},
     auth=None,
     summary="Published results with turnout (404 `not_published` before)",
 )
@@ -401,7 +393,7 @@ def results(request: HttpRequest, slug: str, election_id: int) -> ResultsOut:
 
 @router.get(
     "/municipalities/{slug}/elections/{election_id}/record.json",
-    response={200: dict[str, Any], 404: ErrorOut},
+    response={200: dict[str, Any], **errors(404, 422)},
     auth=None,
     summary="The complete election record (mebuku-election-record/1)",
     description="Check it with `python -m voting.verify record.json`.",

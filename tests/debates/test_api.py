@@ -225,3 +225,13 @@ def test_openapi_lists_the_debate_endpoints(db: None) -> None:
         assert path in paths, path
     vote = paths["/api/v1/municipalities/{slug}/debates/{debate_id}/statements/{statement_id}/vote"]
     assert {"200", "401", "403", "404", "409", "422"} <= set(vote["post"]["responses"])
+
+
+def test_a_contribution_page_past_the_last_is_404(town: Municipality, moderator: User) -> None:
+    debate = DebateFactory(municipality=town, created_by=moderator, phases=("diverge",))
+    Contribution.objects.create(debate=debate, author=moderator, body="案")
+    url = f"{BASE}/{debate.pk}/contributions"
+    assert _json(_client().get(url))["count"] == 1
+    for page in (2, 10**15):
+        past = _client().get(url, {"page": page})
+        assert past.status_code == 404 and _json(past)["code"] == "no_such_page"

@@ -202,3 +202,43 @@ def test_sign_with_a_session_token_query_count(
         "proposals_proposal",
     ]
     assert api.post(url, HTTP_X_SESSION_TOKEN="forged").status_code == 401
+
+
+def test_a_page_past_the_last_is_404_even_a_huge_one(town: Municipality) -> None:
+    ProposalFactory(
+        municipality=town,
+        type=ProposalTypeFactory(municipality=town),
+        author=verified(town),
+        collecting=True,
+    )
+    url = "/api/v1/municipalities/maebashi/proposals"
+    assert _json(_client().get(url, {"page": 1}))["count"] == 1
+    for page in (2, 10**15):  # the second is past what PostgreSQL takes as an OFFSET
+        past = _client().get(url, {"page": page})
+        assert past.status_code == 404, past.content
+        assert _json(past)["code"] == "no_such_page"
+    empty = _client().get(url, {"page": 1, "q": "nothing matches this"})
+    assert empty.status_code == 200 and _json(empty)["results"] == []
+
+
+def test_withdrawing_without_a_signature_is_404_not_signed(town: Municipality) -> None:
+    """docs/decisions.md: the signature to withdraw does not exist (404); 409 is kept for
+    `not_withdrawable`, a rule of the proposal's kind."""
+    proposal = ProposalFactory(
+        municipality=town,
+        type=ProposalTypeFactory(municipality=town),
+        author=verified(town),
+        collecting=True,
+    )
+    url = f"/api/v1/municipalities/maebashi/proposals/{proposal.pk}/signature"
+    signer = _client(verified(town))
+    assert signer.post(url).status_code == 201
+    assert signer.delete(url).status_code == 200
+    twice = signer.delete(url)
+    assert twice.status_code == 404 and _json(twice)["code"] == "not_signed"
+    never = _client(verified(town)).delete(url)
+    assert never.status_code == 404 and _json(never)["code"] == "not_signed"
+    schema = _json(_client().get("/api/v1/openapi.json"))
+    withdraw = schema["paths"]["/api/v1/municipalities/{slug}/proposals/{proposal_id}/signature"]
+    assert {"404", "409", "410"} <= set(withdraw["delete"]["responses"])
+    assert "`not_signed`" in withdraw["delete"]["description"]

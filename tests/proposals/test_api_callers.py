@@ -4,6 +4,8 @@ the caller's language."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.test import Client
 
@@ -90,3 +92,65 @@ def test_an_unknown_api_path_is_a_json_404(path: str) -> None:
     japanese = Client().post(path, HTTP_ACCEPT_LANGUAGE="ja")
     assert japanese.status_code == 404 and japanese.json()["code"] == "not_found"
     assert japanese.json()["message"] != "Not found."
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("put", "/api/v1/me", "GET"),  # sync endpoint
+        ("get", "/api/v1/municipalities/maebashi/proposals/1/signature", "DELETE, POST"),  # async
+    ],
+)
+def test_a_wrong_method_on_an_api_path_is_a_json_405(
+    town: Municipality, method: str, path: str, allowed: str
+) -> None:
+    response = getattr(Client(), method)(path, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 405
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json() == {
+        "code": "method_not_allowed",
+        "message": "This method is not allowed here.",
+    }
+    assert sorted(response["Allow"].split(", ")) == allowed.split(", ")
+
+
+def _file(body: str, **extra: str) -> Any:
+    resident = verified(Municipality.objects.get(slug="maebashi"))
+    return Client().post(
+        "/api/v1/municipalities/maebashi/proposals",
+        data=body,
+        content_type="application/json",
+        HTTP_X_SESSION_TOKEN=session_token(resident),
+        HTTP_ACCEPT_LANGUAGE="en",
+        **extra,
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [("a\\u0000b", "string_nul"), ("a\\ud800b", "string_unicode")],
+)
+def test_text_no_column_can_store_is_422_not_a_database_error(
+    town: Municipality, text: str, error: str
+) -> None:
+    """NUL (PostgreSQL refuses it) and a lone surrogate (no UTF-8 form) are valid JSON escapes."""
+    kind = ProposalTypeFactory(municipality=town)
+    response = _file(f'{{"type_id": {kind.pk}, "title": "{text}", "summary": "s", "body": "b"}}')
+    assert response.status_code == 422, response.content
+    assert response.json()["code"] == "invalid"
+    assert response.json()["errors"] == [
+        {"type": error, "loc": ["body", "title"], "msg": response.json()["errors"][0]["msg"]}
+    ]
+    query = Client().get("/api/v1/municipalities/maebashi/proposals", {"q": "a\x00b"})
+    assert query.status_code == 422
+    assert query.json()["errors"][0]["loc"] == ["query", "q"]
+
+
+@pytest.mark.parametrize("body", ["{not json", '{"type_id": NaN}', '{"type_id": Infinity}'])
+def test_a_body_that_is_not_json_is_400_bad_request(town: Municipality, body: str) -> None:
+    response = _file(body)
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": "bad_request",
+        "message": "The request body is not valid JSON.",
+    }

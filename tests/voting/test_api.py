@@ -204,3 +204,23 @@ def test_cast_with_a_session_token_query_count(
     with django_assert_num_queries(10):
         response = _post(client, f"{_base(s)}/ballots", ballot)
     assert response.status_code == 201
+
+
+def test_every_422_of_casting_has_the_documented_shape(scenario: Scenario) -> None:
+    """`invalid` (the body is no ballot) carries `errors`, `ballot_invalid` its `failures`; the
+    schema requires neither, and text PostgreSQL cannot store is refused, not a 500."""
+    s = scenario
+    url = f"{_base(s)}/ballots"
+    voter = _client(s.voters[1])
+    no_ballot = _post(voter, url, {"alias": 3})
+    assert no_ballot.status_code == 422
+    assert _json(no_ballot)["code"] == "invalid" and _json(no_ballot)["errors"]
+    nul = _post(voter, url, {**s.ballot(s.voters[1], YES), "alias": "a\x00"})
+    assert nul.status_code == 422 and _json(nul)["errors"][0]["type"] == "string_nul"
+    audit = _post(voter, f"{_base(s)}/audits", {"ballot": {"alias": 3}, "randomness": []})
+    assert audit.status_code == 422 and _json(audit)["code"] == "invalid"
+    schema = _json(_client().get("/api/v1/openapi.json"))
+    rejected = schema["components"]["schemas"]["RejectedOut"]
+    assert set(rejected["required"]) == {"code", "message"}
+    assert {"errors", "failures"} <= set(rejected["properties"])
+    assert Ballot.objects.count() == 0

@@ -131,9 +131,19 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return _error(request, exc.status_code, code, str(exc))
 
 
-def _json_405(view: Callable[..., Any]) -> Callable[..., Any]:
-    """ninja answers a method an existing path does not take with a plain-text 405; the API
-    answers it in its JSON error shape (with the `Allow` header kept)."""
+def _api_view(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Each API view, with the rules that hold for every endpoint before and after ninja:
+    - on a municipality's own host, only that municipality's paths exist (as for its pages,
+      identity/middleware.py): `Host: maebashi…` with `/municipalities/kamakura/…` is a 404;
+    - ninja answers a method an existing path does not take with a plain-text 405; the API
+      answers it in its JSON error shape (with the `Allow` header kept)."""
+
+    def elsewhere(request: HttpRequest, kwargs: dict[str, Any]) -> HttpResponseBase | None:
+        host_municipality = getattr(request, "municipality", None)
+        slug = kwargs.get("slug")
+        if host_municipality is None or slug is None or slug == host_municipality.slug:
+            return None
+        return _error(request, 404, "not_found", _("Not found."))
 
     def answer(request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
         if not isinstance(response, HttpResponseNotAllowed):
@@ -146,23 +156,25 @@ def _json_405(view: Callable[..., Any]) -> Callable[..., Any]:
 
         @wraps(view)
         async def async_view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-            return answer(request, await view(request, *args, **kwargs))
+            return elsewhere(request, kwargs) or answer(
+                request, await view(request, *args, **kwargs)
+            )
 
         return async_view
 
     @wraps(view)
     def sync_view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        return answer(request, view(request, *args, **kwargs))
+        return elsewhere(request, kwargs) or answer(request, view(request, *args, **kwargs))
 
     return sync_view
 
 
 def api_urls() -> tuple[list[URLPattern | URLResolver], str, str]:
-    """`api.urls` for config/urls.py, each view answering a wrong method with the JSON 405."""
+    """`api.urls` for config/urls.py, each view under the rules of `_api_view`."""
     patterns, app_name, namespace = api.urls
     for pattern in patterns:
         if isinstance(pattern, URLPattern):
-            pattern.callback = _json_405(pattern.callback)
+            pattern.callback = _api_view(pattern.callback)
     return patterns, app_name, namespace
 
 

@@ -248,3 +248,21 @@ def test_administrator_sets_verification_validity(
     )
     moderator = staff(maebashi, Role.MODERATOR)
     assert client_for(moderator).get("/m/maebashi/staff/settings/").status_code == 403
+
+
+def test_the_api_on_a_municipality_host_serves_that_municipality_only(
+    client: Client, maebashi: Municipality, kamakura: Municipality
+) -> None:
+    """As for pages: on 前橋市's own host, 鎌倉市's API paths do not exist (JSON 404), reads and
+    writes alike; 前橋市's do, and on the main host both do."""
+    maebashi.host = "participate.maebashi.example.jp"
+    maebashi.save(update_fields=["host"])
+    host = {"HTTP_HOST": "participate.maebashi.example.jp", "HTTP_ACCEPT_LANGUAGE": "en"}
+    for path in ("/api/v1/municipalities/kamakura", "/api/v1/municipalities/kamakura/proposals"):
+        response = client.get(path, **host)
+        assert response.status_code == 404, path
+        assert response.json() == {"code": "not_found", "message": "Not found."}
+    write = client.post("/api/v1/municipalities/kamakura/proposals/1/signature", **host)
+    assert write.status_code == 404
+    assert client.get("/api/v1/municipalities/maebashi", **host).status_code == 200
+    assert client.get("/api/v1/municipalities/kamakura").status_code == 200

@@ -9,7 +9,7 @@ UV := UV_PROJECT_ENVIRONMENT=$(VENV) UV_PYTHON_DOWNLOADS=never $(BIN)/uv
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install lock lint typecheck messages clean
+.PHONY: run test install lock lint typecheck audit messages clean
 
 # Installs come from uv.lock (hashes for every file); `--locked` refuses to run when pyproject.toml
 # and the lock disagree. uv itself is bootstrapped from requirements-bootstrap.txt (hashed) and is
@@ -50,6 +50,11 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy .
+
+# Known vulnerabilities in the locked dependencies (needs PyPI's JSON API or OSV: not in CI here).
+audit: $(STAMP)
+	$(BIN)/bandit -q -c pyproject.toml -r config identity proposals debates voting
+	$(BIN)/pip-audit --skip-editable --strict
 
 messages: $(STAMP)
 	$(BIN)/python manage.py makemessages -l ja --no-location --no-obsolete --ignore=.venv --ignore=node_modules --ignore=tests --ignore=voting/election --ignore=bench -v0

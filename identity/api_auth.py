@@ -31,7 +31,7 @@ from ninja.utils import check_csrf
 from identity.errors import PermissionDenied
 from identity.session_tokens import SessionToken, user_for_session_token
 
-TOKEN_HEADER = "X-Session-Token"  # noqa: S105 (a header name)
+TOKEN_HEADER = "X-Session-Token"  # noqa: S105  # (a header name)  # nosec B105
 
 
 class _TokenAuth(AuthBase):

@@ -27,10 +27,10 @@ from identity.models import (
 )
 from identity.totp import totp_activate
 
-DEMO_PASSWORD = "mebuku-demo-2026"  # noqa: S105  (public, documented demo password)
+DEMO_PASSWORD = "mebuku-demo-2026"  # noqa: S105  # (public, documented demo)  # nosec B105
 # Public, documented TOTP secret of the demo staff accounts (`manage.py demo_totp` prints the code),
 # so the demo's staff actions go through the real, MFA-guarded services.
-DEMO_TOTP_SECRET = "MEBUKUDEMOSTAFFTOTPSECRETZZ77777"  # noqa: S105
+DEMO_TOTP_SECRET = "MEBUKUDEMOSTAFFTOTPSECRETZZ77777"  # noqa: S105  # (public demo)  # nosec B105
 
 MUNICIPALITIES = [
     {"slug": "maebashi", "name": "前橋市", "name_en": "Maebashi", "code": "102016"},

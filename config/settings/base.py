@@ -193,7 +193,7 @@ MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 SOCIALACCOUNT_ONLY = False
 HEADLESS_ONLY = False
 HEADLESS_CLIENTS = ("app",)
-HEADLESS_TOKEN_STRATEGY = "identity.session_tokens.OneReadSessionTokenStrategy"  # noqa: S105
+HEADLESS_TOKEN_STRATEGY = "identity.session_tokens.OneReadSessionTokenStrategy"  # noqa: S105  # (a class path)  # nosec B105
 HEADLESS_FRONTEND_URLS: dict[str, str] = {}
 # Residents verify through their municipality's OpenID Connect provider (identity.oidc): one
 # hidden allauth app per municipality, set up on /staff/identity-provider/. Tokens are not kept.

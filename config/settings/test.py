@@ -4,7 +4,7 @@ from .base import *  # noqa: F403
 from .base import IDENTITY_HMAC_KEY, env
 
 DEBUG = False
-SECRET_KEY = "test-only-not-secret"  # noqa: S105
+SECRET_KEY = "test-only-not-secret"  # noqa: S105  # (tests only)  # nosec B105
 ALLOWED_HOSTS = ["*"]
 IDENTITY_HMAC_KEY = IDENTITY_HMAC_KEY or "test-identity-key"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

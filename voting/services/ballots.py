@@ -420,7 +420,7 @@ def _store_group(
             ]
         # Only placeholders are joined into the statement; the values are parameters.
         cursor.execute(
-            "INSERT INTO voting_ballot (election_id, roll_entry_id, kind, content, tracker, "  # noqa: S608
+            "INSERT INTO voting_ballot (election_id, roll_entry_id, kind, content, tracker, "  # noqa: S608  # nosec B608
             "cast_at, superseded) VALUES "
             + ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(storing))
             + " ON CONFLICT DO NOTHING RETURNING id, tracker",

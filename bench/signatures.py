@@ -359,7 +359,12 @@ def report_load(name: str, result: LoadResult, cpu: CpuMeter) -> float:
     return rate
 
 
-def check_invariants(result: LoadResult, proposals: Sequence[Proposal]) -> bool:
+def check_invariants(
+    result: LoadResult,
+    proposals: Sequence[Proposal],
+    batch_size_seen: dict[str, int] | None = None,
+    scenario: str = "",
+) -> bool:
     """Zero lost or duplicated signatures; the crossing recorded exactly once per proposal."""
     ids = [p.pk for p in proposals]
     rows = dict(
@@ -438,6 +443,8 @@ def check_invariants(result: LoadResult, proposals: Sequence[Proposal]) -> bool:
             f"  group commit: {commits} transactions inserted them, "
             f"{total_rows / commits:.1f} signatures each on average"
         )
+        if batch_size_seen is not None:
+            batch_size_seen[scenario] = max(1, round(total_rows / commits))
     for problem in problems[:10]:
         print(f"    ! {problem}")
     return not problems
@@ -654,6 +661,39 @@ def floor_only(args: argparse.Namespace) -> int:
     return 0
 
 
+def service_share(data: Seed, batch: int, count: int) -> None:
+    """Where a signature's server CPU goes: the batch's own work, measured in this process on
+    the same database (a fresh proposal, fresh signers' tokens, the batch size the server's group
+    commit reached), split into the token check and the group commit. The rest of the server's
+    CPU per signature is the request path (HTTP, Django, ninja, the batcher), of which the floor
+    is the part every request pays."""
+    from identity.session_tokens import SessionToken, resolve_actors
+    from proposals.services import SignRequest, signature_add_many
+
+    author = User.objects.get(pk=data.users[0])
+    fresh = _proposal(data.municipality, data.hot.type, author, "内訳", threshold=10**6)
+    tokens = data.tokens[:count]
+    resolve_cpu = commit_cpu = 0.0
+    for start in range(0, len(tokens), batch):
+        chunk = [SessionToken(t) for t in tokens[start : start + batch]]
+        t0 = time.process_time()
+        users = resolve_actors(chunk)
+        t1 = time.process_time()
+        outcomes = signature_add_many(
+            requests=[SignRequest(u, fresh.pk) for u in users if u is not None],
+            municipality=data.municipality,
+        )
+        commit_cpu += time.process_time() - t1
+        resolve_cpu += t1 - t0
+        assert len(outcomes) == len(chunk)
+    n = len(tokens)
+    print(
+        f"\nservice share (in-process, batches of {batch}, {n} signatures): token check "
+        f"{resolve_cpu / n * 1000:.2f} ms + group commit {commit_cpu / n * 1000:.2f} ms "
+        f"= {(resolve_cpu + commit_cpu) / n * 1000:.2f} ms of CPU per signature"
+    )
+
+
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
@@ -719,6 +759,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rng = random.Random(7)
     ok = True
     rates: dict[str, float] = {}
+    batch_size_seen: dict[str, int] = {}
     try:
         server.start()
         warm = min(400, len(data.tokens) // 10)
@@ -736,10 +777,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 result = asyncio.run(drive(args.port, jobs, args.concurrency, args.duration))
             rates[name[0]] = report_load(name, result, cpu)
             connections.close_all()
-            ok = check_invariants(result, proposals) and ok
+            ok = check_invariants(result, proposals, batch_size_seen, name[0]) and ok
         if args.only_hot:
             return 0 if ok else 1
         measure_floor(args, server)
+        service_share(data, batch=batch_size_seen.get("A", 8), count=min(4000, len(data.tokens)))
     finally:
         server.stop()
         connections.close_all()

@@ -264,3 +264,23 @@ def test_a_ballot_alone_is_the_group_commit_of_one(
     prepared = _prepare(s, voter, s.ballot(voter, YES))
     with django_assert_num_queries(7):
         services.ballot_store(actor=voter, prepared=prepared)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("voters", [1, 8])
+def test_the_checks_before_the_proofs_are_flat_in_batch_size(eight: Scenario, voters: int) -> None:
+    """One read of the voters' roll entries joined to their election (its context cached)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    s = eight
+    requests = [
+        services.PrepareRequest(v, s.town, s.election.pk, s.ballot(v, YES))
+        for v in s.voters[:voters]
+    ]
+    services.ballot_prepare_many(requests[:1])  # the election's context is cached per process
+    with CaptureQueriesContext(connection) as captured:
+        prepared = services.ballot_prepare_many(requests)
+    assert all(isinstance(p, services.PreparedBallot) for p in prepared)
+    assert [p.voter_id for p in prepared] == [v.pk for v in s.voters[:voters]]
+    assert len(captured) == 1

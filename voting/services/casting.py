@@ -3,7 +3,7 @@
 (identity/batching.py), so ballots in flight together share each step:
 
   1. prepare: the session tokens, the roll entries and the ballots' aliases checked together
-     in one trip to the database thread;
+     in one trip to the database thread (`ballot_prepare_many`);
   2. verify: the proofs of many voters' ballots of one election checked in one call
      (`verify_ballots`, about a third of the cost of one by one), on a thread of its own that
      holds no database connection; a batch waits up to MEBUKU_CAST_BATCH_WAIT_MS (default
@@ -34,7 +34,8 @@ from voting.services.ballots import (
     BallotRejected,
     CastReceipt,
     PreparedBallot,
-    ballot_prepare,
+    PrepareRequest,
+    ballot_prepare_many,
     ballot_store_many,
 )
 
@@ -54,26 +55,26 @@ class _Ready:
 
 
 def _prepare_many(requests: list[CastRequest]) -> list[_Ready | DomainError]:
-    ready: list[_Ready | DomainError] = []
-    for request, user in zip(requests, resolve_actors([r.actor for r in requests]), strict=True):
+    users = resolve_actors([r.actor for r in requests])
+    ready: list[_Ready | DomainError | None] = [None] * len(requests)
+    checks: list[tuple[int, PrepareRequest]] = []
+    for index, (request, user) in enumerate(zip(requests, users, strict=True)):
         municipality = municipality_cached("slug", request.municipality_slug)
         if user is None:
-            ready.append(NotSignedIn(_("Please sign in first.")))
+            ready[index] = NotSignedIn(_("Please sign in first."))
         elif municipality is None:
-            ready.append(NotFound(_("Not found.")))
+            ready[index] = NotFound(_("Not found."))
         else:
-            try:
-                prepared = ballot_prepare(
-                    actor=user,
-                    municipality=municipality,
-                    election_id=request.election_id,
-                    ballot_json=request.ballot_json,
+            checks.append(
+                (
+                    index,
+                    PrepareRequest(user, municipality, request.election_id, request.ballot_json),
                 )
-            except DomainError as refused:
-                ready.append(refused)
-            else:
-                ready.append(_Ready(user, prepared))
-    return ready
+            )
+    prepared = ballot_prepare_many([check for _, check in checks])
+    for (index, check), outcome in zip(checks, prepared, strict=True):
+        ready[index] = outcome if isinstance(outcome, DomainError) else _Ready(check.actor, outcome)
+    return [outcome for outcome in ready if outcome is not None]
 
 
 def _release_gil_in_gmpy2() -> None:

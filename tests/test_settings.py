@@ -74,3 +74,11 @@ def test_production_caches_in_redis_with_one_client_per_pool() -> None:
     result = _manage("shell", "--no-imports", "-c", code, env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "django_redis.cache.RedisCache"
+
+
+def test_production_takes_previous_secret_keys_for_rotation() -> None:
+    code = "from django.conf import settings; print(settings.SECRET_KEY_FALLBACKS)"
+    env = {**PRODUCTION, "DJANGO_SECRET_KEY_FALLBACKS": "old-key-one,old-key-two"}
+    result = _manage("shell", "--no-imports", "-c", code, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "['old-key-one', 'old-key-two']"

@@ -7,6 +7,8 @@ DEBUG = False
 if env.str("MEBUKU_LOG_FORMAT", default="json") == "json":
     LOGGING["handlers"]["console"]["formatter"] = "json"
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")
+# Rotation (docs/operations.md): the previous keys still verify sessions and links for a while.
+SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
 IDENTITY_HMAC_KEY = env.str("MEBUKU_IDENTITY_HMAC_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from allauth.mfa.utils import is_mfa_enabled
+from asgiref.sync import sync_to_async
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -121,8 +122,12 @@ def municipality_list(request: HttpRequest) -> list[Municipality]:
 
 
 @router.get("/municipalities/{slug}", response={200: MunicipalityOut, **errors(404)}, auth=None)
-def municipality_detail(request: HttpRequest, slug: str) -> Municipality:
-    return municipality_or_404(slug)
+async def municipality_detail(request: HttpRequest, slug: str) -> Municipality:
+    """Async: a cached municipality is answered on the event loop, without a thread."""
+    cached, municipality = selectors.municipality_cache_peek("slug", slug)
+    if cached and municipality is not None:
+        return municipality
+    return await sync_to_async(municipality_or_404)(slug)
 
 
 @router.get("/me", response={200: MeOut, **errors(401)}, auth=AUTH)

@@ -228,3 +228,31 @@ def test_identity_and_voting_eligibility_are_two_schemas(client: Client) -> None
 def test_a_slug_with_nul_is_404_not_a_database_error(maebashi: Municipality) -> None:
     response = Client().get("/api/v1/municipalities/mae%00bashi")
     assert response.status_code == 404 and _json(response)["code"] == "not_found"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_cached_municipality_is_answered_without_a_thread_hop(maebashi: Municipality) -> None:
+    """The framework floor's endpoint: only Django's ASGI handler's own two hops remain."""
+    import asyncio
+
+    from asgiref.sync import SyncToAsync
+
+    from tests.asgi import asgi_call
+
+    path = "/api/v1/municipalities/maebashi"
+    asyncio.run(asgi_call(path, method="GET"))  # fills the per-process cache
+    hops: list[Any] = []
+    original = SyncToAsync.__call__
+
+    async def recording(self: SyncToAsync, *args: Any, **kwargs: Any) -> Any:
+        hops.append(self.func)
+        return await original(self, *args, **kwargs)
+
+    SyncToAsync.__call__ = recording
+    try:
+        reply = asyncio.run(asgi_call(path, method="GET"))
+    finally:
+        SyncToAsync.__call__ = original
+    assert reply.status == 200 and reply.body["slug"] == "maebashi"
+    modules = sorted(getattr(f, "__module__", "?") for f in hops)
+    assert modules == ["django.dispatch.dispatcher", "django.http.response"]

@@ -9,6 +9,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 
 from config.api import api_urls, not_found
+from config.metrics import metrics
 
 urlpatterns = [
     path("", include("identity.urls")),
@@ -21,4 +22,5 @@ urlpatterns = [
     path("api/v1/", api_urls()),
     re_path(r"^api/v1/(?P<rest>.*)$", not_found),
     path("django-admin/", admin.site.urls),
+    path("metrics", metrics, name="metrics"),
 ]

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
 # hop per hook (config/middleware.py says why each is safe there; tests/test_middleware.py checks).
 MIDDLEWARE = [
     "config.request_id.RequestIdMiddleware",
+    "config.metrics.RequestMetricsMiddleware",
     "config.middleware.SecurityMiddleware",
     "servestatic.middleware.ServeStaticMiddleware",
     "identity.middleware.MunicipalityMiddleware",
@@ -248,6 +249,9 @@ LOGGING: dict[str, Any] = {
 # Without a worker and beat (the embedded default) the audit log is sealed right after each commit;
 # with Redis, Celery beat seals every few seconds so writers never wait for the sealer.
 AUDIT_SEAL_AFTER_COMMIT = not REDIS_URL
+
+# Who may read /metrics (config/metrics.py): the monitoring host(s), by address.
+METRICS_ALLOWED_IPS = env.list("MEBUKU_METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
 
 # Each app adds its demo seeder here (run in order by `manage.py seed_demo`), so identity/ needs to
 # know nothing of the apps built on it.

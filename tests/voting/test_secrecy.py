@@ -51,11 +51,7 @@ def _everything_staff_can_read(s: Scenario, debate_id: int, voter: User) -> dict
         # Results and the record exist once the tally is published (404 before): still asked.
         expected = (200, 404) if url.endswith(("results.csv", "record.json")) else (200,)
         assert response.status_code in expected, (url, response.status_code)
-        body = (
-            b"".join(response.streaming_content)  # type: ignore[attr-defined]
-            if response.streaming
-            else response.content
-        )
+        body = b"".join(response.streaming_content) if response.streaming else response.content
         pages[url] = body.decode("utf-8-sig")
     return pages
 

@@ -15,7 +15,7 @@ One command, loopback only, bounded in time and count. It
      `--concurrency` keep-alive clients for `--duration` s or until the ballots run out; prints
      accepted ballots/s, p50/p95/p99 latency, responses by status and CPU by process group;
   6. checks the database: rows == 201 responses, every returned tracker stored, one counted ballot
-     per voter, one audit entry per ballot, and the homomorphic tally (computed by the real
+     per voter, no audit entry naming a ballot, and the homomorphic tally (computed by the real
      service after closing) counts exactly the accepted ballots: zero lost or double-counted.
 No Celery worker runs: the receipt e-mail tasks queue in Redis db 3, flushed at the end.
 """
@@ -302,7 +302,8 @@ def check(seed_: Seed, result: LoadResult, measured_from: int) -> bool:
         .annotate(n=Count("id"))
         .filter(n__gt=1)
     )
-    audits = AuditEntry.objects.filter(action="ballot.cast").count()
+    # The board is the record of ballots: no audit entry may name a voter's ballot.
+    audits = AuditEntry.objects.filter(action__startswith="ballot.").count()
     unknown = sum(v for k, v in result.statuses.items() if not k.isdigit())
     problems = []
     if rows != n_ok and not unknown:
@@ -311,8 +312,8 @@ def check(seed_: Seed, result: LoadResult, measured_from: int) -> bool:
         problems.append(f"{len(missing)} accepted trackers not stored")
     if per_voter.exists():
         problems.append(f"{per_voter.count()} voters with more than one counted ballot")
-    if audits != rows:
-        problems.append(f"{audits} audit entries for {rows} ballots")
+    if audits:
+        problems.append(f"{audits} audit entries name a voter's ballot (the board is the record)")
     # Close and tally with the real services: the tally must count every accepted ballot once.
     Election.objects.filter(pk=election.pk).update(status=Status.CLOSED)
     tally = tally_compute(actor=None, municipality=election.municipality, election_id=election.pk)

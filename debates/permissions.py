@@ -16,7 +16,7 @@ from identity.eligibility import REASONS as ELIGIBILITY_REASONS
 from identity.eligibility import EligibilityRule, eligibility
 from identity.models import Municipality, Role, User
 from identity.permissions import REASONS as STAFF_REASONS
-from identity.permissions import Decision, staff_access
+from identity.permissions import Decision, mfa_passed, staff_access
 
 REASONS: dict[str, Promise] = {
     "phase_closed": _("This debate is not open for taking part right now."),
@@ -76,7 +76,9 @@ def can_moderate(user: User | AnonymousUser, debate: Debate) -> ParticipationDec
     if not user.is_active:
         return ParticipationDecision(False, "account_inactive")
     if DebateModerator.objects.filter(debate=debate, user=user).exists():
-        return ParticipationDecision(True, "ok")
+        # A debate's own moderator passes the same two-step check as every staff role.
+        passed = mfa_passed(user)
+        return ParticipationDecision(bool(passed), passed.code)
     staff: Decision = staff_access(user, debate.municipality, {Role.MODERATOR})
     if staff:
         return ParticipationDecision(True, "ok")

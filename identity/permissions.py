@@ -78,6 +78,18 @@ def forget_roles(user: User | AnonymousUser) -> None:
     user.__dict__.pop("_mebuku_roles", None)
 
 
+def mfa_passed(user: User | AnonymousUser) -> Decision:
+    """Signed in, active, with two-step verification: allauth then asked for the second factor at
+    sign-in. Every staff role, debate moderators and the site operator (Django admin) pass this."""
+    if not user.is_authenticated:
+        return deny("not_signed_in")
+    if not user.is_active:
+        return deny("account_inactive")
+    if not is_mfa_enabled(user):
+        return deny("mfa_required")
+    return ALLOW
+
+
 def staff_access(
     user: User | AnonymousUser,
     municipality: Municipality | None,

@@ -21,7 +21,7 @@ from identity.models import (
     Verification,
     VerificationMethod,
 )
-from identity.services.counter import COUNTER_LOGIN_DOMAIN
+from identity.services.counter import COUNTER_LOGIN_DOMAIN, counter_reach, letter_reach
 
 
 def municipalities_public() -> QuerySet[Municipality]:
@@ -188,7 +188,8 @@ def accounts_search(municipality: Municipality, query: str, limit: int) -> tuple
     verifications by name; each with its verifications here (`here`), newest first (two
     queries). The first item says which kind of query it was: "email" or "name"."""
     query = query.strip()
-    users = User.objects.filter(is_active=True)
+    # Only accounts within this counter's reach: never one that belongs to another municipality.
+    users = User.objects.filter(counter_reach(municipality), is_active=True)
     if "@" in query:
         kind, users = "email", users.filter(email__iexact=query)
     elif _DIGITS.match(query):
@@ -212,8 +213,18 @@ def accounts_search(municipality: Municipality, query: str, limit: int) -> tuple
     return kind, found
 
 
-def account_active(user_id: int) -> User | None:
-    return User.objects.filter(pk=user_id, is_active=True).first()
+def letter_reachable(municipality: Municipality, user: User) -> bool:
+    """Whether this counter may print a letter for the account at all (services.letter_reach)."""
+    return User.objects.filter(letter_reach(municipality), pk=user.pk).exists()
+
+
+def account_for_counter(municipality: Municipality, user_id: int) -> User | None:
+    """The active account, if a clerk of `municipality` may see it (services.counter_reach)."""
+    return (
+        User.objects.filter(counter_reach(municipality), pk=user_id, is_active=True)
+        .distinct()
+        .first()
+    )
 
 
 def verifications_of_person(municipality: Municipality, user: User) -> list[Verification]:

@@ -271,26 +271,34 @@ def bulletin_board(
 
 @dataclass(frozen=True)
 class AuditedBallot:
-    alias: str
     tracker: str
     audited_at: datetime
     selections: dict[str, list[str]]
     ballot: dict[str, Any]
     randomness: list[Any]
+    # Withheld: an audited ballot reveals its choices, so it is published without the voter's
+    # alias (docs/design.md, "Secrecy"). Always "", kept for the API's schema until it drops it.
+    alias: str = ""
 
 
 def audited_ballots(election: Election) -> list[AuditedBallot]:
-    """Spoiled (Benaloh-audited) ballots with their revealed randomness, anyone may re-check."""
+    """Spoiled (Benaloh-audited) ballots with their revealed randomness, anyone may re-check
+    (α = g^ρ, β = g^m·y^ρ needs no alias). Without the voter's alias: neither as a field nor
+    inside the ballot, so an audited choice is never tied to a voter's alias on the board."""
     _require_public(election)
     return [
-        AuditedBallot(alias, tracker, at, selections or {}, content, randomness or [])
-        for alias, tracker, at, selections, content, randomness in Ballot.objects.filter(
+        AuditedBallot(
+            tracker,
+            at,
+            selections or {},
+            {key: value for key, value in (content or {}).items() if key != "alias"},
+            randomness or [],
+        )
+        for tracker, at, selections, content, randomness in Ballot.objects.filter(
             election=election, kind=BallotKind.AUDITED
         )
         .order_by("cast_at", "id")
-        .values_list(
-            "roll_entry__alias", "tracker", "cast_at", "selections", "content", "randomness"
-        )
+        .values_list("tracker", "cast_at", "selections", "content", "randomness")
     ]
 
 

@@ -282,16 +282,8 @@ def vote_cast(*, actor: User, statement_id: int, value: int) -> VoteResult:
         existing.value = vote_value
         existing.updated_at = now
         existing.save(update_fields=["value", "updated_at"])
-    audit_record(
-        actor=actor,
-        municipality=debate.municipality,
-        action="debate.vote_cast",
-        target=statement,
-        data={
-            "value": int(vote_value),
-            "previous": previous if previous is None else int(previous),
-        },
-    )
+    # No audit entry: a participant's agree/disagree is not recorded per person in the staff log
+    # (docs/design.md, "Secrecy"); the statement's counters are the public record.
     Debate.objects.filter(pk=debate.pk, opinions_dirty_since__isnull=True).update(
         opinions_dirty_since=now
     )

@@ -40,6 +40,15 @@ class User(AbstractUser):
     username = None  # type: ignore[assignment]
     email = models.EmailField(_("e-mail address"), unique=True)
     display_name = models.CharField(_("display name"), max_length=60, blank=True)
+    counter_municipality = models.ForeignKey(
+        "identity.Municipality",
+        verbose_name=_("created at the counter of"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The municipality whose counter created this account; empty if made online."),
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []

@@ -17,12 +17,13 @@ from allauth.account.utils import user_pk_to_url_str
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from identity import permissions
-from identity.audit import audit_record
+from identity.audit import AuditItem, audit_record, audit_record_many
 from identity.errors import Conflict, InvalidInput, NotFound
-from identity.models import Municipality, User
+from identity.models import DocumentType, Municipality, User, Verification
 
 COUNTER_LOGIN_DOMAIN = "counter.invalid"
 _LOGIN_DIGITS = 8
@@ -35,6 +36,42 @@ QueryKind = Literal["email", "name", "id"]  # id: a person page opened by accoun
 def is_counter_login(email: str) -> bool:
     """A generated login id: it can sign in, but it can never receive mail."""
     return email.lower().endswith("." + COUNTER_LOGIN_DOMAIN)
+
+
+def counter_reach(municipality: Municipality) -> Q:
+    """The accounts a clerk of `municipality` may find and act on: people with a verification
+    here (current or past), accounts this counter created (pending or not), and accounts that
+    belong to no municipality yet (no current verification, not made at a counter), so a resident
+    who signed up online can be verified in person. An account that belongs to another
+    municipality is out of reach, as if it did not exist."""
+    verified_anywhere = Exists(
+        Verification.objects.filter(user=OuterRef("pk"), ended_at__isnull=True)
+    )
+    here = Verification.objects.filter(municipality=municipality).values("user_id")
+    online_only = Q(counter_municipality__isnull=True) & ~Q(verified_anywhere)
+    return Q(pk__in=here) | Q(counter_municipality=municipality) | online_only
+
+
+def letter_reach(municipality: Municipality) -> Q:
+    """The accounts a clerk of `municipality` may print a letter for: made at this counter, or
+    verified here now. Never an account that belongs to no municipality or to another one."""
+    return Q(counter_municipality=municipality) | Q(
+        pk__in=Verification.objects.filter(municipality=municipality, ended_at__isnull=True).values(
+            "user_id"
+        )
+    )
+
+
+def account_municipalities(user: User) -> set[int]:
+    """The municipalities an account belongs to: its counter's and those it is verified in."""
+    found = set(
+        Verification.objects.filter(user=user, ended_at__isnull=True).values_list(
+            "municipality_id", flat=True
+        )
+    )
+    if user.counter_municipality_id is not None:
+        found.add(user.counter_municipality_id)
+    return found
 
 
 def _counter_login(municipality: Municipality) -> str:
@@ -77,6 +114,8 @@ def resident_account_create(
                 code="email_taken",
             )
     user = _insert_user(municipality, email, display_name)
+    user.counter_municipality = municipality
+    user.save(update_fields=["counter_municipality"])
     EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=not email)
     audit_record(
         actor=actor,
@@ -116,32 +155,70 @@ class Letter:
 
 
 def letter_allowed(user: User) -> bool:
-    """A letter may set a password only where nothing else can: no password yet, or a generated
-    login id that cannot receive the ordinary reset mail. Otherwise a letter would let whoever
-    holds it take over an account that has a working password and mailbox."""
-    return not user.has_usable_password() or is_counter_login(user.email)
+    """A letter on the clerk's word alone only for an account that has never had a password of
+    its own (the first letter, or a reprint of it). Once the resident set one, a letter would let
+    whoever holds it take the account over: see `letter_needs_resident`."""
+    return not user.has_usable_password()
+
+
+def letter_needs_resident(user: User) -> bool:
+    """A generated login id with a password (it cannot receive the reset mail): a new letter
+    only with the resident at the counter, their identity document checked."""
+    return user.has_usable_password() and is_counter_login(user.email)
 
 
 @transaction.atomic(durable=True)
-def resident_letter_issue(*, actor: User, municipality: Municipality, user_id: int) -> Letter:
+def resident_letter_issue(
+    *,
+    actor: User,
+    municipality: Municipality,
+    user_id: int,
+    resident_present_document: str = "",
+) -> Letter:
+    """A set-password letter for an account of this municipality (made at its counter, or
+    verified here). The first letter needs no more; any later one (the resident set a password,
+    a generated login id) only with the resident present, `resident_present_document` naming the
+    type of identity document the clerk checked, recorded in the audit entry. The entry lands in
+    the chain of every municipality the account belongs to."""
     permissions.require(permissions.can_verify_at_counter(actor, municipality))
-    user = User.objects.filter(pk=user_id, is_active=True).first()
+    user = (
+        User.objects.filter(letter_reach(municipality), pk=user_id, is_active=True)
+        .distinct()
+        .first()
+    )
     if user is None:
         raise NotFound(_("No such account."), code="user_not_found")
+    data: dict[str, object] = {"user": user.pk}
     if not letter_allowed(user):
-        raise Conflict(
-            _(
-                "This account has a password and an e-mail address of its own. The person can "
-                "reset the password from the sign-in page."
-            ),
-            code="letter_not_needed",
-        )
-    audit_record(
-        actor=actor,
-        municipality=municipality,
-        action="account.letter_issue",
-        target=user,
-        data={"user": user.pk},
+        if not letter_needs_resident(user):
+            raise Conflict(
+                _(
+                    "This account has a password and an e-mail address of its own. The person "
+                    "can reset the password from the sign-in page."
+                ),
+                code="letter_not_needed",
+            )
+        if resident_present_document not in DocumentType.values:
+            raise Conflict(
+                _(
+                    "The resident has set a password already. A new letter can only be given to "
+                    "the resident in person: confirm that they are here and which identity "
+                    "document you checked."
+                ),
+                code="letter_needs_resident",
+            )
+        data.update({"resident_present": True, "document_type": resident_present_document})
+    audit_record_many(
+        [
+            AuditItem(
+                actor=actor,
+                municipality=Municipality(pk=municipality_id),
+                action="account.letter_issue",
+                target=user,
+                data={**data, "by_municipality": municipality.pk},
+            )
+            for municipality_id in sorted(account_municipalities(user) | {municipality.pk})
+        ]
     )
     return Letter(
         user=user, uidb36=user_pk_to_url_str(user), key=default_token_generator.make_token(user)

@@ -23,6 +23,7 @@ from identity.models import (
     Verification,
     VerificationMethod,
 )
+from identity.services.counter import counter_reach
 
 
 def _conflict(error: IntegrityError) -> Conflict:
@@ -180,6 +181,9 @@ def verification_by_counter(
         )
     if document_type not in DocumentType.values:
         raise InvalidInput(_("Choose the type of document you checked."), code="document_type")
+    if not User.objects.filter(counter_reach(municipality), pk=user.pk).exists():
+        # The account belongs to another municipality: out of this counter's reach.
+        raise NotFound(_("No such account."), code="user_not_found")
     return _open(
         actor=actor,
         user=user,

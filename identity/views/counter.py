@@ -27,11 +27,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from identity import permissions, selectors, services
 from identity.dates import parse_date
 from identity.decorators import current_municipality, current_user, staff_view
-from identity.errors import DomainError
+from identity.errors import DomainError, NotFound
 from identity.form_submit import form_submit
 from identity.keys import PersonFacts
 from identity.models import DocumentType, EndReason, User
-from identity.services.counter import is_counter_login, letter_allowed
+from identity.services.counter import is_counter_login, letter_allowed, letter_needs_resident
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -125,6 +125,20 @@ class CounterVerifyForm(forms.Form):
         )
 
 
+class ResidentPresentForm(forms.Form):
+    """A later letter (the resident set a password already) is given only to the resident in
+    person: the clerk confirms it and names the document checked (never its number)."""
+
+    present = forms.BooleanField(
+        label=gettext_lazy("The resident is here in person and I checked their identity document."),
+        required=True,
+    )
+    document_type = forms.ChoiceField(
+        label=gettext_lazy("Identity document checked"),
+        choices=[("", "—"), *DocumentType.choices],
+    )
+
+
 class RevokeForm(forms.Form):
     reason = forms.ChoiceField(
         label=gettext_lazy("Why is it withdrawn?"),
@@ -149,6 +163,7 @@ def _person_context(
     municipality = current_municipality(request)
     history = selectors.verifications_of_person(municipality, person)
     active = next((v for v in history if v.ended_at is None), None)
+    letter_reach = selectors.letter_reachable(municipality, person)
     services.staff_view_record(
         actor=current_user(request),
         municipality=municipality,
@@ -165,13 +180,16 @@ def _person_context(
         "is_self": person.pk == request.user.pk,
         "verify_form": verify_form or CounterVerifyForm(),
         "revoke_form": revoke_form or RevokeForm(),
-        "letter_allowed": letter_allowed(person),
+        "letter_allowed": letter_reach and letter_allowed(person),
+        "letter_needs_resident": letter_reach and letter_needs_resident(person),
+        "present_form": ResidentPresentForm(),
         "counter_login": is_counter_login(person.email),
     }
 
 
-def _person(user_id: int) -> User:
-    person = selectors.account_active(user_id)
+def _person(request: HttpRequest, user_id: int) -> User:
+    """The account, if it is within this counter's reach (else 404, as if it did not exist)."""
+    person = selectors.account_for_counter(current_municipality(request), user_id)
     if person is None:
         raise Http404("No such account")
     return person
@@ -235,14 +253,16 @@ def account_create(request: HttpRequest) -> HttpResponse:
 @require_GET
 def person(request: HttpRequest, user_id: int) -> HttpResponse:
     return render(
-        request, "identity/counter/person.html", _person_context(request, _person(user_id))
+        request,
+        "identity/counter/person.html",
+        _person_context(request, _person(request, user_id)),
     )
 
 
 @staff_view(permissions.can_verify_at_counter)
 @require_POST
 def verify(request: HttpRequest, user_id: int) -> HttpResponseBase:
-    person = _person(user_id)
+    person = _person(request, user_id)
     form = CounterVerifyForm(request.POST)
     status = 422
     if form.is_valid():
@@ -310,13 +330,30 @@ def _qr_svg(url: str) -> SafeString:
 
 @never_cache
 @staff_view(permissions.can_verify_at_counter)
-@require_GET
+@require_http_methods(["GET", "POST"])
 def letter(request: HttpRequest, user_id: int) -> HttpResponseBase:
+    """GET: the first letter. POST (from the person page): a later letter, with the resident
+    present and their document checked."""
     municipality = current_municipality(request)
+    document = ""
+    if request.method == "POST":
+        form = ResidentPresentForm(request.POST)
+        if not form.is_valid():
+            messages.error(
+                request,
+                _("Confirm that the resident is here and choose the document you checked."),
+            )
+            return redirect("identity:counter_person", user_id=user_id)
+        document = form.cleaned_data["document_type"]
     try:
         issued = services.resident_letter_issue(
-            actor=current_user(request), municipality=municipality, user_id=user_id
+            actor=current_user(request),
+            municipality=municipality,
+            user_id=user_id,
+            resident_present_document=document,
         )
+    except NotFound:
+        raise Http404("No such account") from None
     except DomainError as error:
         messages.error(request, str(error.message))
         return redirect("identity:counter_person", user_id=user_id)

@@ -11,6 +11,7 @@ from tests.factories import (
     DebateFactory,
     MunicipalityFactory,
     UserFactory,
+    enable_totp,
     staff,
 )
 
@@ -23,6 +24,7 @@ def test_admin_pages_load_and_refuse_changes() -> None:
         municipality=town, created_by=staff(town, Role.MODERATOR), phases=("diverge", "converge")
     )
     operator = UserFactory(is_superuser=True, is_staff=True)
+    enable_totp(operator)  # the admin wants two-step verification
     client = Client()
     client.force_login(operator)
     for model in (

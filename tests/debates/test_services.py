@@ -27,6 +27,7 @@ from tests.factories import (
     DebateFactory,
     MunicipalityFactory,
     UserFactory,
+    enable_totp,
     staff,
     verified,
 )
@@ -66,6 +67,8 @@ def test_debate_create_needs_the_moderator_role_and_is_audited(town: Municipalit
         draft=DebateDraft(question="公園の将来", moderator_ids=[helper.pk]),
     )
     assert debate.min_age == 18 and debate.residence_required
+    assert permissions.can_moderate(helper, debate).code == "mfa_required"
+    enable_totp(helper)  # a debate's own moderator needs two-step verification like staff
     assert permissions.can_moderate(helper, debate)
     entry = AuditEntry.objects.get(action="debate.create")
     assert entry.target_id == str(debate.pk) and entry.actor == moderator

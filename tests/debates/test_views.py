@@ -42,6 +42,7 @@ from tests.factories import (
     MunicipalityFactory,
     ProposalTypeFactory,
     UserFactory,
+    enable_totp,
     staff,
     verified,
 )
@@ -457,9 +458,12 @@ def test_moderator_pages_refuse_with_reasons(
     response = logged_in(no_mfa).get(url)
     assert response.status_code == 302 and "/2fa/totp/activate/" in response["Location"]
     assert logged_in(resident).get(f"{BASE}new/").status_code == 403
-    # A moderator named on the debate (no municipal role) may moderate it.
+    # A moderator named on the debate (no municipal role) may moderate it, with two-step
+    # verification like every staff role (issue 13, point 3).
     helper = UserFactory()
     DebateModerator.objects.create(debate=debate, user=helper)
+    assert permissions.can_moderate(helper, debate).code == "mfa_required"
+    enable_totp(helper)
     assert permissions.can_moderate(helper, debate)
     assert logged_in(helper).get(url).status_code == 200
 
@@ -695,6 +699,7 @@ def test_conclusion_page_publishes_and_drafts_a_proposal(
     assert not Proposal.objects.exists()
     # A moderator of this debate who lives here may carry the conclusion into a draft.
     resident_moderator = verified(town)
+    enable_totp(resident_moderator)
     DebateModerator.objects.create(debate=concluding, user=resident_moderator)
     response = post(logged_in(resident_moderator), draft, {"type": str(kind.pk)})
     proposal = Proposal.objects.get()

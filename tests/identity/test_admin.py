@@ -12,15 +12,41 @@ from django.test import Client
 from django.urls import reverse
 
 from identity.models import AuditEntry, Municipality, User
-from tests.factories import MunicipalityFactory, UserFactory
+from tests.factories import PASSWORD, MunicipalityFactory, UserFactory, enable_totp
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _operator() -> Client:
     client = Client()
-    client.force_login(UserFactory(email="operator@example.jp", is_staff=True, is_superuser=True))
+    operator = UserFactory(email="operator@example.jp", is_staff=True, is_superuser=True)
+    enable_totp(operator)
+    client.force_login(operator)
     return client
+
+
+def test_the_admin_signs_in_through_allauth_with_two_step_verification() -> None:
+    """Issue 13, point 3: the admin's own form had no second factor and no rate limit (30 wrong
+    passwords, then the right one: in)."""
+    operator = UserFactory(email="root@example.jp", is_staff=True, is_superuser=True)
+    client = Client()
+    for _attempt in range(30):
+        client.post("/django-admin/login/", {"username": operator.email, "password": "wrong"})
+    response = client.post(
+        "/django-admin/login/", {"username": operator.email, "password": PASSWORD}
+    )
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_login"))
+    assert "_auth_user_id" not in client.session
+    assert client.get("/django-admin/").status_code == 302
+    # Signed in without two-step verification: still no admin.
+    client.force_login(operator)
+    refused = client.get("/django-admin/")
+    assert refused.status_code == 302
+    onward = client.get(refused["Location"])
+    assert onward.status_code == 302 and onward["Location"].startswith(reverse("account_login"))
+    enable_totp(operator)
+    assert client.get("/django-admin/").status_code == 200
 
 
 def _municipality_form(municipality: Municipality, **changes: Any) -> dict[str, Any]:
@@ -138,3 +164,16 @@ def test_the_service_refuses_operator_flags_from_plain_staff() -> None:
         services.account_flags_set(actor=clerk, user_id=person.pk, flags={"is_superuser": True})
     person.refresh_from_db()
     assert not person.is_superuser
+
+
+def test_a_debate_moderator_passes_the_same_two_step_check_as_staff() -> None:
+    from debates.permissions import can_moderate
+    from tests.factories import DebateFactory
+
+    town = MunicipalityFactory()
+    helper = UserFactory()
+    debate = DebateFactory(municipality=town, moderators=[helper])
+    assert not can_moderate(helper, debate)
+    assert can_moderate(helper, debate).code == "mfa_required"
+    enable_totp(helper)
+    assert can_moderate(helper, debate)

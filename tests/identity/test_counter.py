@@ -10,7 +10,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from identity import services
-from identity.errors import Conflict, PermissionDenied
+from identity.errors import Conflict, NotFound, PermissionDenied
 from identity.keys import PersonFacts
 from identity.models import (
     AuditEntry,
@@ -23,7 +23,7 @@ from identity.models import (
     VerificationMethod,
 )
 from identity.services.counter import is_counter_login
-from tests.factories import UserFactory, staff
+from tests.factories import TARO, UserFactory, register_csv, staff
 
 pytestmark = pytest.mark.django_db
 
@@ -210,6 +210,13 @@ def test_account_with_own_email_is_unconfirmed_and_cannot_be_duplicated(
 def test_no_letter_for_an_account_with_password_and_mailbox(
     maebashi: Municipality, clerk: User, resident: User
 ) -> None:
+    services.verification_by_counter(
+        actor=clerk,
+        municipality=maebashi,
+        user=resident,
+        person=_person(),
+        document_type=DocumentType.PASSPORT,
+    )
     response = client_for(clerk).get(f"{BASE}people/{resident.pk}/letter/")
     assert response.status_code == 302
     assert not AuditEntry.objects.filter(action="account.letter_issue").exists()
@@ -408,3 +415,125 @@ def test_counter_search_query_count_does_not_grow_with_results(
     many = _search_queries(client, "山田")  # eleven results
     assert many == few
     assert many <= 12
+
+
+# Issue 13, point 1: a counter letter must not take over an account ------------------------------
+
+
+def _set_password(link: str, password: str) -> None:
+    resident = Client()
+    step = resident.get(link)
+    assert step.status_code == 302  # allauth moves the key into the session
+    done = resident.post(step["Location"], {"password1": password, "password2": password})
+    assert done.status_code == 302, done.content
+
+
+def _letter_link(body: str, slug: str = "maebashi") -> str:
+    found = re.search(rf"http://testserver(/m/{slug}/accounts/password/reset/key/[^<\s]+/)", body)
+    assert found is not None
+    return found.group(1)
+
+
+def test_another_municipality_clerk_cannot_find_or_take_over_a_counter_account(
+    maebashi: Municipality, kamakura: Municipality, clerk: User
+) -> None:
+    """The replay: a 前橋市 clerk creates a counter account and prints a letter; the resident sets
+    a password; a 鎌倉市 clerk searches for the login, opens the person page and prints a letter."""
+    victim = services.resident_account_create(
+        actor=clerk, municipality=maebashi, email="", display_name=""
+    )
+    letter = client_for(clerk).get(f"{BASE}people/{victim.pk}/letter/")
+    _set_password(_letter_link(letter.content.decode()), "the-residents-own-secret-7")
+    attacker = client_for(staff(kamakura, Role.COUNTER_CLERK))
+    kamakura_base = "/m/kamakura/staff/counter/"
+    found = attacker.get(kamakura_base, {"q": victim.email.split("@")[0]})
+    assert found.status_code == 200 and found.context["results"] == []
+    assert attacker.get(kamakura_base, {"q": victim.email}).context["results"] == []
+    assert attacker.get(f"{kamakura_base}people/{victim.pk}/").status_code == 404
+    assert attacker.get(f"{kamakura_base}people/{victim.pk}/letter/").status_code == 404
+    assert (
+        attacker.post(
+            f"{kamakura_base}people/{victim.pk}/letter/",
+            {"present": "on", "document_type": DocumentType.PASSPORT},
+        ).status_code
+        == 404
+    )
+    assert (
+        attacker.post(f"{kamakura_base}people/{victim.pk}/verify/", _verify_form()).status_code
+        == 404
+    )
+    with pytest.raises(NotFound):
+        services.resident_letter_issue(
+            actor=staff(kamakura, Role.COUNTER_CLERK),
+            municipality=kamakura,
+            user_id=victim.pk,
+            resident_present_document=DocumentType.PASSPORT,
+        )
+    victim.refresh_from_db()
+    assert victim.check_password("the-residents-own-secret-7")
+    assert not AuditEntry.objects.filter(municipality=kamakura, action="account.letter_issue")
+
+
+def test_a_later_letter_needs_the_resident_present_and_is_audited_as_such(
+    maebashi: Municipality, clerk: User
+) -> None:
+    created = services.resident_account_create(
+        actor=clerk, municipality=maebashi, email="", display_name=""
+    )
+    client = client_for(clerk)
+    assert client.get(f"{BASE}people/{created.pk}/letter/").status_code == 200
+    reprint = client.get(f"{BASE}people/{created.pk}/letter/")  # the first letter, lost: again
+    assert reprint.status_code == 200
+    _set_password(_letter_link(reprint.content.decode()), "the-residents-own-secret-7")
+    page = client.get(f"{BASE}people/{created.pk}/").content.decode()
+    assert f'href="{BASE}people/{created.pk}/letter/"' not in page
+    assert 'name="present"' in page
+    refused = client.get(f"{BASE}people/{created.pk}/letter/")
+    assert refused.status_code == 302
+    unconfirmed = client.post(
+        f"{BASE}people/{created.pk}/letter/", {"document_type": DocumentType.PASSPORT}
+    )
+    assert unconfirmed.status_code == 302
+    with pytest.raises(Conflict) as no_resident:
+        services.resident_letter_issue(actor=clerk, municipality=maebashi, user_id=created.pk)
+    assert no_resident.value.code == "letter_needs_resident"
+    letters = AuditEntry.objects.filter(action="account.letter_issue").order_by("id")
+    assert [e.data.get("resident_present") for e in letters] == [None, None]
+    present = client.post(
+        f"{BASE}people/{created.pk}/letter/",
+        {"present": "on", "document_type": DocumentType.PASSPORT},
+    )
+    assert present.status_code == 200 and "no-store" in present["Cache-Control"]
+    latest = letters.last()
+    assert latest is not None and latest.actor_id == clerk.pk
+    assert latest.data == {
+        "user": created.pk,
+        "resident_present": True,
+        "document_type": DocumentType.PASSPORT,
+        "by_municipality": maebashi.pk,
+    }
+
+
+def test_a_letter_is_audited_in_every_municipality_the_account_belongs_to(
+    maebashi: Municipality, kamakura: Municipality, clerk: User
+) -> None:
+    created = services.resident_account_create(
+        actor=clerk, municipality=maebashi, email="", display_name=""
+    )
+    office = staff(kamakura, Role.ELECTION_OFFICE)
+    services.register_import(
+        actor=office,
+        municipality=kamakura,
+        data=register_csv([TARO]),
+        reference_date=date(2025, 4, 1),
+        dry_run=False,
+    )
+    services.verification_by_register(
+        user=created,
+        municipality=kamakura,
+        person=PersonFacts(TARO[1], date(1990, 4, 1), TARO[3]),
+    )
+    services.resident_letter_issue(actor=clerk, municipality=maebashi, user_id=created.pk)
+    entries = AuditEntry.objects.filter(action="account.letter_issue")
+    assert {e.municipality_id for e in entries} == {maebashi.pk, kamakura.pk}
+    assert {e.chain for e in entries} == {f"m{maebashi.pk}", f"m{kamakura.pk}"}

@@ -8,8 +8,9 @@ A cast runs in three steps, so the expensive part holds no lock and no connectio
   3. `ballot_store` (one short transaction): the election row is share-locked and the database
      clock read, so a cast racing the close is decided by the one order PostgreSQL gives them;
      the voter's roll entry is locked, the previous ballot (if any) superseded and the new one
-     inserted (a partial unique index allows one counted ballot per voter), the audit entry
-     written, and the tracker e-mail scheduled after commit.
+     inserted (a partial unique index allows one counted ballot per voter), and the tracker
+     e-mail scheduled after commit. No audit entry names the voter: the public bulletin board is
+     the record of ballots (docs/design.md, "Secrecy").
 `ballot_cast` is the three steps for one ballot.
 """
 
@@ -25,7 +26,6 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from identity.audit import AuditItem, audit_record, audit_record_many
 from identity.errors import (
     Conflict,
     DomainError,
@@ -349,17 +349,7 @@ def _store(*, actor: User, prepared: PreparedBallot) -> CastReceipt:
         tracker=prepared.tracker,
         cast_at=now,
     )
-    audit_record(
-        actor=actor,
-        municipality=Municipality(pk=prepared.municipality_id),
-        action="ballot.cast",
-        target=ballot,
-        data={
-            "election": prepared.election_id,
-            "tracker": prepared.tracker,
-            "replaced": bool(replaced),
-        },
-    )
+    # No audit entry: the public bulletin board is the record of ballots (design.md, "Secrecy").
     transaction.on_commit(partial(_send_receipts, [ballot.pk]))
     return CastReceipt(ballot.pk, prepared.tracker, now, bool(replaced))
 
@@ -475,25 +465,11 @@ def _store_group(
     if len(ids) != len(storing):
         raise _GroupRefused  # roll back: nothing of the group is kept
     receipts: dict[int, CastReceipt] = {}
-    audits: list[AuditItem] = []
-    for index, actor, prepared in storing:
+    for index, _actor, prepared in storing:
         ballot_id = ids[prepared.tracker]
         was_replaced = prepared.roll_entry_id in replaced
-        audits.append(
-            AuditItem(
-                actor=actor,
-                municipality=Municipality(pk=prepared.municipality_id),
-                action="ballot.cast",
-                target=Ballot(pk=ballot_id),
-                data={
-                    "election": election_id,
-                    "tracker": prepared.tracker,
-                    "replaced": was_replaced,
-                },
-            )
-        )
         receipts[index] = CastReceipt(ballot_id, prepared.tracker, now, was_replaced)
-    audit_record_many(audits)
+    # No audit entries: the public bulletin board is the record of ballots.
     if receipts:
         transaction.on_commit(partial(_send_receipts, [r.ballot_id for r in receipts.values()]))
     return receipts, left_out
@@ -634,13 +610,7 @@ def _audit_insert(
         ballot.save(force_insert=True)
     except IntegrityError:
         raise _TrackerTaken from None
-    audit_record(
-        actor=actor,
-        municipality=Municipality(pk=prepared.municipality_id),
-        action="ballot.audit",
-        target=ballot,
-        data={"election": prepared.election_id, "tracker": prepared.tracker},
-    )
+    # No audit entry: the spoiled ballot is published on the board without its voter's alias.
     return AuditReceipt(ballot.pk, prepared.tracker, selections)
 
 

@@ -139,7 +139,8 @@ class BoardQuery(Schema):
 
 
 class AuditedOut(Schema):
-    alias: str
+    """A spoiled ballot with its choices: published without the voter's alias."""
+
     tracker: str
     audited_at: datetime
     selections: dict[str, list[str]]
@@ -350,7 +351,6 @@ def bulletin_board(
 def audited(request: HttpRequest, slug: str, election_id: int) -> list[AuditedOut]:
     return [
         AuditedOut(
-            alias=a.alias,
             tracker=a.tracker,
             audited_at=a.audited_at,
             selections=a.selections,

@@ -276,9 +276,8 @@ class AuditedBallot:
     selections: dict[str, list[str]]
     ballot: dict[str, Any]
     randomness: list[Any]
-    # Withheld: an audited ballot reveals its choices, so it is published without the voter's
-    # alias (docs/design.md, "Secrecy"). Always "", kept for the API's schema until it drops it.
-    alias: str = ""
+    # No alias: an audited ballot reveals its choices, so it is published without the voter's
+    # alias (docs/design.md, "Secrecy").
 
 
 def audited_ballots(election: Election) -> list[AuditedBallot]:

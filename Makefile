@@ -32,10 +32,14 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
+	@# With Redis, a worker and beat run beside the site; each is started again if it exits.
 	@if [ -n "$$REDIS_URL" ]; then \
 	  trap 'kill 0' EXIT; \
-	  $(BIN)/celery -A config worker --loglevel=WARNING --concurrency=2 & \
-	  $(BIN)/celery -A config beat --loglevel=WARNING --schedule=/tmp/mebuku-celerybeat & \
+	  while true; do $(BIN)/celery -A config worker --loglevel=WARNING --concurrency=2; \
+	    echo "celery worker exited; starting it again" >&2; sleep 2; done & \
+	  while true; do $(BIN)/celery -A config beat --loglevel=WARNING \
+	    --schedule=/tmp/mebuku-celerybeat; \
+	    echo "celery beat exited; starting it again" >&2; sleep 2; done & \
 	  $(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT); \
 	else \
 	  $(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT); \

@@ -9,3 +9,19 @@ from identity.audit import audit_seal
 def audit_seal_task() -> int:
     """Run by Celery beat every few seconds; idempotent (sealed entries are never sealed again)."""
     return audit_seal()
+
+
+@shared_task(ignore_result=True)
+def outbox_relay_task() -> int:
+    """Run by Celery beat every few seconds and nudged after commits: deliver due outbox messages
+    (identity.outbox). Concurrent runs skip each other's messages."""
+    from identity.outbox import outbox_relay_all
+
+    return outbox_relay_all()
+
+
+@shared_task(ignore_result=True)
+def outbox_purge_task() -> int:
+    from identity.outbox import outbox_purge
+
+    return outbox_purge()

@@ -124,6 +124,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "audit-seal": {"task": "identity.tasks.audit_seal_task", "schedule": schedule(5.0)},
+    # The transactional outbox (identity.outbox): commits also nudge it, this is the safety net
+    # that delivers whatever a nudge missed (a broker outage) and retries failures with backoff.
+    "outbox-relay": {"task": "identity.tasks.outbox_relay_task", "schedule": schedule(2.0)},
+    "outbox-purge": {"task": "identity.tasks.outbox_purge_task", "schedule": schedule(3600.0)},
     "proposals-close-due": {
         "task": "proposals.tasks.close_due_collections",
         "schedule": schedule(60.0),

@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -236,11 +235,11 @@ def _lock_voter_then_election(roll_entry_id: int, election_id: int) -> tuple[Ele
 
 
 def _send_receipts(ballot_ids: list[int]) -> None:
-    """One queued message for a stored group (the worker fans it out to one task per receipt):
-    publishing to the broker costs the web process per message."""
-    from voting.tasks import send_tracker_emails
+    """The receipts of ballots stored in this transaction: one outbox message per ballot (so
+    each is retried on its own and sent once), written in one INSERT for the group."""
+    from voting.outbox import receipts_send
 
-    send_tracker_emails.delay(ballot_ids)
+    receipts_send(ballot_ids)
 
 
 class _TrackerTaken(Exception):
@@ -315,7 +314,7 @@ def _store(*, actor: User, prepared: PreparedBallot) -> CastReceipt:
             "replaced": bool(replaced),
         },
     )
-    transaction.on_commit(partial(_send_receipts, [ballot.pk]))
+    _send_receipts([ballot.pk])
     return CastReceipt(ballot.pk, prepared.tracker, now, bool(replaced))
 
 
@@ -450,7 +449,7 @@ def _store_group(
         receipts[index] = CastReceipt(ballot_id, prepared.tracker, now, was_replaced)
     audit_record_many(audits)
     if receipts:
-        transaction.on_commit(partial(_send_receipts, [r.ballot_id for r in receipts.values()]))
+        _send_receipts([r.ballot_id for r in receipts.values()])
     return receipts, left_out
 
 

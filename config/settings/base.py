@@ -108,6 +108,14 @@ if REDIS_URL:
             # per call, ~100 µs of CPU each: docs/decisions.md).
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
+            # Redis down is a cache miss, never an error: sessions fall back to the database
+            # (cached_db), rate limits count from zero, cached data is computed afresh. Short
+            # timeouts bound what an unreachable (rather than refusing) Redis costs a request.
+            "OPTIONS": {
+                "IGNORE_EXCEPTIONS": True,
+                "SOCKET_CONNECT_TIMEOUT": 0.5,
+                "SOCKET_TIMEOUT": 0.5,
+            },
         }
     }
 else:
@@ -219,12 +227,20 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
+# The cache's ignored errors (Redis down) are logged on this logger, once a minute at most.
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+DJANGO_REDIS_LOGGER = "mebuku.cache_outage"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"once_a_minute": {"()": "config.logging.OncePerInterval", "seconds": 60.0}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
-    "loggers": {"celery": {"level": "WARNING"}},
+    "loggers": {
+        "celery": {"level": "WARNING"},
+        "mebuku.cache_outage": {"level": "WARNING", "filters": ["once_a_minute"]},
+    },
 }
 
 # Without a worker and beat (the embedded default) the audit log is sealed right after each commit;

@@ -268,3 +268,11 @@ def _publish_relay() -> None:
         if _broker_down:
             _broker_down = False
             logger.warning("outbox: broker reachable again")
+
+
+def outbox_nudges_settle(timeout: float = 30.0) -> None:
+    """Wait until the nudges queued so far have been published or given up (tests, shutdown)."""
+    with _nudge_lock:
+        executor = _nudge_executor
+    if executor is not None:
+        executor.submit(lambda: None).result(timeout=timeout)

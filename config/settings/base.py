@@ -92,6 +92,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "identity.User"
 
 REDIS_URL: str | None = env.str("REDIS_URL", default="") or None
+# Redis down is a cache miss, never an error: sessions fall back to the database (cached_db),
+# rate limits count from zero, cached data is computed afresh. Short timeouts bound what an
+# unreachable (rather than refusing) Redis costs a request.
+CACHES_REDIS_OPTIONS = {
+    "IGNORE_EXCEPTIONS": True,
+    "SOCKET_CONNECT_TIMEOUT": 0.5,
+    "SOCKET_TIMEOUT": 0.5,
+}
 
 if REDIS_URL:
     CHANNEL_LAYERS = {
@@ -108,14 +116,7 @@ if REDIS_URL:
             # per call, ~100 µs of CPU each: docs/decisions.md).
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
-            # Redis down is a cache miss, never an error: sessions fall back to the database
-            # (cached_db), rate limits count from zero, cached data is computed afresh. Short
-            # timeouts bound what an unreachable (rather than refusing) Redis costs a request.
-            "OPTIONS": {
-                "IGNORE_EXCEPTIONS": True,
-                "SOCKET_CONNECT_TIMEOUT": 0.5,
-                "SOCKET_TIMEOUT": 0.5,
-            },
+            "OPTIONS": CACHES_REDIS_OPTIONS,
         }
     }
 else:

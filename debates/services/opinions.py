@@ -41,8 +41,9 @@ def opinions_schedule(debate_id: int) -> bool:
     from debates.tasks import opinions_recompute
 
     seconds = debounce_seconds()
-    if not cache.add(_pending_key(debate_id), 1, timeout=int(seconds * 6) + 1):
-        return False  # one is pending (or the cache is unreachable: the beat re-queues)
+    added = cache.add(_pending_key(debate_id), 1, timeout=int(seconds * 6) + 1)
+    if added is False:  # one is pending (None: the cache is unreachable, so queue anyway)
+        return False
     try:
         opinions_recompute.apply_async((debate_id,), countdown=seconds)
     except Exception:

@@ -159,7 +159,7 @@ def redis_services(own_redis: RedisServer) -> Iterator[RedisServer]:
     overrides = override_settings(
         CACHES={
             "default": {
-                "BACKEND": "django_redis.cache.RedisCache",
+                "BACKEND": "config.cache.OutageTolerantRedisCache",
                 "LOCATION": own_redis.url,
                 "OPTIONS": settings.CACHES_REDIS_OPTIONS,
             }

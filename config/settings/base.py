@@ -114,7 +114,7 @@ if REDIS_URL:
         "default": {
             # django-redis keeps one redis-py client per pool (Django's own backend builds one
             # per call, ~100 µs of CPU each: docs/decisions.md).
-            "BACKEND": "django_redis.cache.RedisCache",
+            "BACKEND": "config.cache.OutageTolerantRedisCache",
             "LOCATION": REDIS_URL,
             "OPTIONS": CACHES_REDIS_OPTIONS,
         }

@@ -41,9 +41,8 @@ def opinions_schedule(debate_id: int) -> bool:
     from debates.tasks import opinions_recompute
 
     seconds = debounce_seconds()
-    added = cache.add(_pending_key(debate_id), 1, timeout=int(seconds * 6) + 1)
-    if added is False:  # one is pending (None: the cache is unreachable, so queue anyway)
-        return False
+    if not cache.add(_pending_key(debate_id), 1, timeout=int(seconds * 6) + 1):
+        return False  # one is pending (an unreachable cache adds: config.cache)
     try:
         opinions_recompute.apply_async((debate_id,), countdown=seconds)
     except Exception:

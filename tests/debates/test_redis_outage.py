@@ -32,7 +32,7 @@ def town(db: None) -> Municipality:
 
 
 def _post(user: User, url: str, data: dict[str, Any]) -> Any:
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client = Client()
     client.force_login(user)
     return client.post(url, data=json.dumps(data), content_type="application/json")
 

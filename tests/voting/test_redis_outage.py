@@ -42,7 +42,7 @@ def test_casting_survives_a_redis_outage_and_delivers_once_after(
     OutboxMessage.objects.all().delete()
     redis_services.stop()
 
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client = Client()
     client.force_login(voter)
     with django_capture_on_commit_callbacks(execute=True):
         cast = client.post(

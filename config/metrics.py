@@ -3,9 +3,9 @@ addresses in MEBUKU_METRICS_ALLOWED_IPS; everyone else gets 404).
 
 Counted as they happen: HTTP requests by method and status class, Celery task failures by task.
 Read from the database when scraped: signatures and ballots counted, the audit entries waiting
-for their seal. With several processes (uvicorn workers, Celery workers) set
-PROMETHEUS_MULTIPROC_DIR to a directory they share: prometheus_client then adds up every
-process's counters (its documented multiprocess mode).
+for their seal, the outbox messages not yet delivered. With several processes (uvicorn workers,
+Celery workers) set PROMETHEUS_MULTIPROC_DIR to a directory they share: prometheus_client then
+adds up every process's counters (its documented multiprocess mode).
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ class DatabaseCollector(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         from identity.audit import audit_seal_backlog
+        from identity.outbox import outbox_backlog
         from proposals.models import Proposal
         from voting.models import Ballot, BallotKind
 
@@ -52,6 +53,11 @@ class DatabaseCollector(Collector):
             "mebuku_audit_seal_backlog",
             "Audit entries waiting for their seal",
             value=audit_seal_backlog(older_than_seconds=0),
+        )
+        yield GaugeMetricFamily(
+            "mebuku_outbox_backlog",
+            "Outbox messages not yet delivered",
+            value=outbox_backlog(),
         )
 
 

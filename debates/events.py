@@ -1,18 +1,16 @@
 """Live debate events for anyone viewing a debate page (public data, no sign-in needed).
 
-Services call :func:`publish` inside their transaction; the broadcast goes out only after the
-transaction commits (never for a rolled-back write). Events: ``phase_changed``,
+Services call :func:`publish` inside their transaction: it writes an outbox message, which the
+relay broadcasts after the transaction commits (never for a rolled-back write; retried while the
+channel layer is unreachable). Events: ``phase_changed``,
 ``contribution_added``, ``statement_published``, ``opinions_updated``. ``data`` must be
 JSON-serialisable and hold only public information (ids, counts, phase keys), never personal data.
 """
 
 from __future__ import annotations
 
-from functools import partial
-
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.db import transaction
 
 EVENTS = frozenset(
     {"phase_changed", "contribution_added", "statement_published", "opinions_updated"}
@@ -23,7 +21,7 @@ def group_name(debate_id: int) -> str:
     return f"debates.{debate_id}"
 
 
-def _send(debate_id: int, event: str, data: dict[str, object]) -> None:
+def send(debate_id: int, event: str, data: dict[str, object]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
@@ -36,5 +34,6 @@ def publish(debate_id: int, event: str, data: dict[str, object]) -> None:
     """Broadcast ``event`` to the debate's viewers once the current transaction commits."""
     if event not in EVENTS:
         raise ValueError(f"unknown debate event {event!r}")
-    # robust: the write has committed; a channel-layer hiccup must not turn it into an error page.
-    transaction.on_commit(partial(_send, debate_id, event, dict(data)), robust=True)
+    from debates.outbox import event_add
+
+    event_add(debate_id, event, dict(data))

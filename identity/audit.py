@@ -13,7 +13,6 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, timedelta
-from functools import partial
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -23,6 +22,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from identity.models import AuditCheckpoint, AuditEntry, Municipality, User
+from identity.outbox import outbox_add, outbox_handler
 
 GENESIS = "0" * 64
 
@@ -88,7 +88,8 @@ def _after_append() -> None:
     if settings.AUDIT_SEAL_AFTER_COMMIT:
         from identity.tasks import audit_seal_task
 
-        transaction.on_commit(audit_seal_task.delay)
+        # robust: sealing is not the change; a failed seal is retried by the next one.
+        transaction.on_commit(audit_seal_task.delay, robust=True)
 
 
 def audit_record(
@@ -183,18 +184,23 @@ def _seal_batch(chain: str, batch_size: int) -> int:
     AuditEntry.objects.bulk_update(entries, ["seq", "prev_hash", "chain_hash"], batch_size=1000)
     AuditCheckpoint.objects.create(chain=chain, seq=seq, head_hash=prev)
     if chain != AuditEntry.SITE_CHAIN:
-        transaction.on_commit(partial(_announce_sealed, chain, len(entries), seq))
+        outbox_add(AUDIT_SEALED, {"chain": chain, "count": len(entries), "seq": seq})
     return len(entries)
 
 
-def _announce_sealed(chain: str, count: int, seq: int) -> None:
+AUDIT_SEALED = "identity.audit_sealed"
+
+
+@outbox_handler(AUDIT_SEALED, coalesce=True)
+def _announce_sealed(payload: dict[str, Any]) -> None:
     """One message per sealed batch (not per entry) tells open audit pages to offer a reload."""
     from identity.consumers import audit_group
 
     layer = get_channel_layer()
     if layer is not None:
-        group = audit_group(int(chain.removeprefix("m")))
-        async_to_sync(layer.group_send)(group, {"type": "audit.sealed", "count": count, "seq": seq})
+        group = audit_group(int(str(payload["chain"]).removeprefix("m")))
+        message = {"type": "audit.sealed", "count": payload["count"], "seq": payload["seq"]}
+        async_to_sync(layer.group_send)(group, message)
 
 
 @dataclass(frozen=True)

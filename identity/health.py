@@ -16,6 +16,7 @@ from django.core.cache import cache
 from django.db import connection
 
 from identity.audit import audit_seal_backlog
+from identity.outbox import outbox_backlog
 
 # Written by Celery beat's `celery_heartbeat` task through the worker: proves beat, broker and
 # worker all run. Beat sends it every 15 s; older than this, one of them is down.
@@ -76,12 +77,28 @@ def _audit_seal() -> Check:
     return Check("ok")
 
 
+# The relay runs every 2 s and after commits; a message still waiting after this long means
+# delivery is stuck (Redis or the worker down, or a handler failing: see `last_error`).
+OUTBOX_GRACE_SECONDS = 300
+
+
+def _outbox() -> Check:
+    try:
+        stuck = outbox_backlog(older_than_seconds=OUTBOX_GRACE_SECONDS)
+    except Exception as error:
+        return Check("failing", type(error).__name__)
+    if stuck:
+        return Check("failing", f"{stuck} messages waiting more than {OUTBOX_GRACE_SECONDS} s")
+    return Check("ok")
+
+
 def health_checks() -> dict[str, Check]:
     return {
         "database": _database(),
         "redis": _redis(),
         "celery": _celery(),
         "audit_seal_backlog": _audit_seal(),
+        "outbox_backlog": _outbox(),
     }
 
 

@@ -17,3 +17,19 @@ def celery_heartbeat() -> None:
     from identity.health import heartbeat_record
 
     heartbeat_record()
+
+
+@shared_task(ignore_result=True)
+def outbox_relay_task() -> int:
+    """Run by Celery beat every few seconds and nudged after commits: deliver due outbox messages
+    (identity.outbox). Concurrent runs skip each other's messages."""
+    from identity.outbox import outbox_relay_all
+
+    return outbox_relay_all()
+
+
+@shared_task(ignore_result=True)
+def outbox_purge_task() -> int:
+    from identity.outbox import outbox_purge
+
+    return outbox_purge()

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class ProposalsConfig(AppConfig):
     name = "proposals"
     verbose_name = _("Proposals and signatures")
+
+    def ready(self) -> None:
+        from proposals import outbox  # noqa: F401  (registers its outbox handlers)

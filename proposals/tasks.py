@@ -7,66 +7,33 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from proposals import events
-from proposals.models import Follow, Notification, Proposal
+from identity.models import User
+from proposals.models import Notification, Proposal
 
 
-@shared_task(ignore_result=True)
-def broadcast_signature_count(proposal_id: int) -> None:
-    events.broadcast(proposal_id)
+def notify_user(proposal_id: int, user_id: int, event: str) -> bool:
+    """E-mail one person about an event of a proposal (an outbox message's delivery). The
+    Notification row is the claim, committed only with a sent mail: a repeated delivery mails
+    nobody twice. Returns whether it mailed."""
+    proposal = Proposal.objects.select_related("municipality").get(pk=proposal_id)
+    user = User.objects.get(pk=user_id)
+    try:
+        with transaction.atomic():
+            Notification.objects.create(proposal=proposal, user=user, event=event)
+            with translation.override(settings.LANGUAGE_CODE):
+                body = render_to_string(
+                    "proposals/email/event.txt",
+                    {"proposal": proposal, "event": event, "user": user},
+                )
+                subject = render_to_string(
+                    "proposals/email/event_subject.txt", {"proposal": proposal, "event": event}
+                ).strip()
+            send_mail(subject, body, None, [user.email])
+    except IntegrityError:
+        return False  # mailed already
+    return True
 
 
-def _notify(proposal_id: int, event: str) -> int:
-    """E-mail the author and followers once each: the Notification row is the claim."""
-    proposal = Proposal.objects.select_related("author", "municipality").get(pk=proposal_id)
-    recipients = {
-        proposal.author,
-        *(f.user for f in Follow.objects.filter(proposal=proposal).select_related("user")),
-    }
-    sent = 0
-    for user in recipients:
-        try:
-            with transaction.atomic():
-                Notification.objects.create(proposal=proposal, user=user, event=event)
-                with translation.override(settings.LANGUAGE_CODE):
-                    body = render_to_string(
-                        "proposals/email/event.txt",
-                        {"proposal": proposal, "event": event, "user": user},
-                    )
-                    subject = render_to_string(
-                        "proposals/email/event_subject.txt", {"proposal": proposal, "event": event}
-                    ).strip()
-                send_mail(subject, body, None, [user.email])
-        except IntegrityError:
-            continue  # mailed already (a retried task)
-        sent += 1
-    return sent
-
-
-@shared_task(
-    ignore_result=True, autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5
-)
-def notify_threshold_reached(proposal_id: int) -> int:
-    return _notify(proposal_id, "threshold")
-
-
-@shared_task(
-    ignore_result=True, autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5
-)
-def notify_answered(proposal_id: int) -> int:
-    return _notify(proposal_id, "answered")
-
-
-@shared_task(
-    ignore_result=True, autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5
-)
-def notify_expired(proposal_id: int) -> int:
-    return _notify(proposal_id, "expired")
-
-
-@shared_task(
-    ignore_result=True, autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5
-)
 def notify_clarification(proposal_id: int, question: str) -> int:
     """To the author only: the council's question."""
     proposal = Proposal.objects.select_related("author").get(pk=proposal_id)

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -96,3 +99,105 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             or browser_dir in item.path.resolve().parents
         )
     )
+
+
+class RedisServer:
+    """A redis-server of this test alone (never the shared one), which the test may stop and
+    start again to play an outage."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                shutil.which("redis-server") or "redis-server",
+                *("--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.folder)),
+                *("--save", "", "--appendonly", "no"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        import redis
+
+        client = redis.Redis.from_url(self.url, socket_timeout=1)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.RedisError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        client.close()
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A private redis-server, started; stopped at the end whatever the test did."""
+    if shutil.which("redis-server") is None:
+        reason = "needs redis-server on PATH (apt-get install redis-server)"
+        if os.environ.get("MEBUKU_REQUIRE_SERVICES") == "1":
+            pytest.fail(f"required service missing in CI: {reason}", pytrace=False)
+        pytest.skip(reason)
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_services(own_redis: RedisServer) -> Iterator[RedisServer]:
+    """The site wired to `own_redis` as production wires it to Redis (base settings): the
+    django-redis cache, the Redis channel layer and a real Celery broker (no eager tasks)."""
+    from django.test import override_settings
+
+    from config.celery import app
+
+    overrides = override_settings(
+        CACHES={
+            "default": {
+                "BACKEND": "config.cache.OutageTolerantRedisCache",
+                "LOCATION": own_redis.url,
+                "OPTIONS": settings.CACHES_REDIS_OPTIONS,
+            }
+        },
+        CHANNEL_LAYERS={
+            "default": {
+                "BACKEND": "channels_redis.core.RedisChannelLayer",
+                "CONFIG": {"hosts": [own_redis.url]},
+            }
+        },
+        CELERY_TASK_ALWAYS_EAGER=False,
+    )
+    from identity.outbox import outbox_nudges_settle
+
+    def forget_broker_connections() -> None:
+        # Celery has no public way to re-point a configured app at another broker: drop its
+        # pooled connections (as it does itself after a fork) so the next publish connects anew.
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    conf = app.conf
+    before = (conf.broker_url, conf.task_always_eager, conf.broker_transport_options)
+    forget_broker_connections()
+    # An unreachable broker refuses a publish in well under a second (kombu retries for ~6 s).
+    conf.broker_url, conf.task_always_eager = own_redis.url, False
+    conf.broker_transport_options = {"max_retries": 0}
+    with overrides:
+        yield own_redis
+        outbox_nudges_settle()
+    forget_broker_connections()
+    conf.broker_url, conf.task_always_eager, conf.broker_transport_options = before

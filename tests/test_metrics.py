@@ -55,6 +55,7 @@ def test_metrics_for_the_monitoring_host_only() -> None:
     assert _value(text, "mebuku_signatures") == 2
     assert _value(text, "mebuku_ballots_counted") == 0
     assert _value(text, "mebuku_audit_seal_backlog") >= 0
+    assert _value(text, "mebuku_outbox_backlog") >= 0
     not_found = 'mebuku_http_requests_total{method="GET",status_class="4xx"}'
     earlier = _value(before, not_found) if not_found in before else 0
     assert _value(text, not_found) == earlier + 1

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class VotingConfig(AppConfig):
     name = "voting"
     verbose_name = _("Elections and voting")
+
+    def ready(self) -> None:
+        from voting import outbox  # noqa: F401  (registers its outbox handlers)

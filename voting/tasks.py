@@ -12,20 +12,9 @@ from identity.errors import Conflict
 from voting.models import Ballot, BallotKind, Election, Status
 
 
-@shared_task(ignore_result=True)
-def send_tracker_emails(ballot_ids: list[int]) -> int:
-    """Receipts of ballots stored together: one task each, so each is retried on its own."""
-    for ballot_id in ballot_ids:
-        send_tracker_email.delay(ballot_id)
-    return len(ballot_ids)
-
-
-@shared_task(
-    ignore_result=True, autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5
-)
 def send_tracker_email(ballot_id: int) -> int:
     """The voter's receipt: the tracker to look up on the bulletin board (never the choice,
-    which the server does not know)."""
+    which the server does not know). Delivered from the outbox (voting.outbox)."""
     ballot = (
         Ballot.objects.select_related("election", "roll_entry__user")
         .filter(pk=ballot_id, kind=BallotKind.CAST)

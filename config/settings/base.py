@@ -95,6 +95,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "identity.User"
 
 REDIS_URL: str | None = env.str("REDIS_URL", default="") or None
+# Redis down is a cache miss, never an error: sessions fall back to the database (cached_db),
+# rate limits count from zero, cached data is computed afresh. Short timeouts bound what an
+# unreachable (rather than refusing) Redis costs a request.
+CACHES_REDIS_OPTIONS = {
+    "IGNORE_EXCEPTIONS": True,
+    "SOCKET_CONNECT_TIMEOUT": 0.5,
+    "SOCKET_TIMEOUT": 0.5,
+}
 
 if REDIS_URL:
     CHANNEL_LAYERS = {
@@ -109,8 +117,9 @@ if REDIS_URL:
         "default": {
             # django-redis keeps one redis-py client per pool (Django's own backend builds one
             # per call, ~100 µs of CPU each: docs/decisions.md).
-            "BACKEND": "django_redis.cache.RedisCache",
+            "BACKEND": "config.cache.OutageTolerantRedisCache",
             "LOCATION": REDIS_URL,
+            "OPTIONS": CACHES_REDIS_OPTIONS,
         }
     }
 else:
@@ -128,6 +137,10 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "audit-seal": {"task": "identity.tasks.audit_seal_task", "schedule": schedule(5.0)},
     "celery-heartbeat": {"task": "identity.tasks.celery_heartbeat", "schedule": schedule(15.0)},
+    # The transactional outbox (identity.outbox): commits also nudge it, this is the safety net
+    # that delivers whatever a nudge missed (a broker outage) and retries failures with backoff.
+    "outbox-relay": {"task": "identity.tasks.outbox_relay_task", "schedule": schedule(2.0)},
+    "outbox-purge": {"task": "identity.tasks.outbox_purge_task", "schedule": schedule(3600.0)},
     "proposals-close-due": {
         "task": "proposals.tasks.close_due_collections",
         "schedule": schedule(60.0),
@@ -219,6 +232,10 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
+# The cache's ignored errors (Redis down) are logged on this logger, once a minute at most.
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+DJANGO_REDIS_LOGGER = "mebuku.cache_outage"
+
 # One JSON object per line (MEBUKU_LOG_FORMAT=json, the production default) or plain text, each
 # with the request id. Messages never carry personal data: Django's request log names the path
 # only (no query string), and the project logs ids, never names, e-mails or reset keys.
@@ -226,7 +243,10 @@ LOG_FORMAT = env.str("MEBUKU_LOG_FORMAT", default="text")
 LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "config.request_id.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "config.request_id.RequestIdFilter"},
+        "once_a_minute": {"()": "config.logging.OncePerInterval", "seconds": 60.0},
+    },
     "formatters": {
         "text": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
         "json": {
@@ -243,7 +263,10 @@ LOGGING: dict[str, Any] = {
         }
     },
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
-    "loggers": {"celery": {"level": "WARNING"}},
+    "loggers": {
+        "celery": {"level": "WARNING"},
+        "mebuku.cache_outage": {"level": "WARNING", "filters": ["once_a_minute"]},
+    },
 }
 
 # Without a worker and beat (the embedded default) the audit log is sealed right after each commit;

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -291,7 +290,7 @@ def vote_cast(*, actor: User, statement_id: int, value: int) -> VoteResult:
     if previous is not None:
         counters[VOTE_COUNTER[previous]] = F(VOTE_COUNTER[previous]) - 1
     Statement.objects.filter(pk=statement.pk).update(**counters)
-    from debates.services.opinions import opinions_schedule
+    from debates.outbox import opinions_dirty
 
-    transaction.on_commit(partial(opinions_schedule, debate.pk))
+    opinions_dirty(debate.pk)
     return VoteResult(value=vote_value, previous=previous, changed=True)

@@ -1,13 +1,13 @@
 """Opinion groups, recomputed off the request and debounced.
 
-Every vote marks its debate dirty (`Debate.opinions_dirty_since`, set only when not set) and, after
-commit, calls :func:`opinions_schedule`: the first caller in a window (a cache key added with
-``cache.add``) queues ``tasks.opinions_recompute`` with a countdown of
-``settings.DEBATES_OPINIONS_DEBOUNCE_SECONDS``. The task clears the key, then *claims* the dirty
-flag (``UPDATE … SET opinions_dirty_since = NULL WHERE … IS NOT NULL``): only the claimer computes,
-so a burst of votes gives one computation, and no vote committed before the claim is left out
-(a vote after it marks the debate dirty again). A beat task re-queues debates left dirty longer
-than a few windows (a lost task or an evicted cache key).
+Every vote marks its debate dirty (`Debate.opinions_dirty_since`, set only when not set) and
+writes an outbox message whose delivery, after commit, calls :func:`opinions_schedule`: the first
+caller in a window (a cache key added with ``cache.add``) queues ``tasks.opinions_recompute`` with
+a countdown of ``settings.DEBATES_OPINIONS_DEBOUNCE_SECONDS``. The task clears the key, then
+*claims* the dirty flag (``UPDATE … SET opinions_dirty_since = NULL WHERE … IS NOT NULL``): only
+the claimer computes, so a burst of votes gives one computation, and no vote committed before the
+claim is left out (a vote after it marks the debate dirty again). A beat task re-queues debates
+left dirty longer than a few windows (a lost task or an evicted cache key).
 """
 
 from __future__ import annotations
@@ -42,8 +42,12 @@ def opinions_schedule(debate_id: int) -> bool:
 
     seconds = debounce_seconds()
     if not cache.add(_pending_key(debate_id), 1, timeout=int(seconds * 6) + 1):
-        return False
-    opinions_recompute.apply_async((debate_id,), countdown=seconds)
+        return False  # one is pending (an unreachable cache adds: config.cache)
+    try:
+        opinions_recompute.apply_async((debate_id,), countdown=seconds)
+    except Exception:
+        cache.delete(_pending_key(debate_id))  # not queued: the outbox's retry queues it
+        raise
     return True
 
 

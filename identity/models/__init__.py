@@ -8,6 +8,7 @@ from identity.models.accounts import (
 )
 from identity.models.audit import AuditCheckpoint, AuditEntry
 from identity.models.oidc import IdentityProvider
+from identity.models.outbox import OutboxMessage
 from identity.models.verification import (
     DocumentType,
     EndReason,
@@ -25,6 +26,7 @@ __all__ = [
     "EndReason",
     "IdentityProvider",
     "Municipality",
+    "OutboxMessage",
     "RegisterEntry",
     "ResidentRegister",
     "Role",

@@ -157,6 +157,8 @@ def _take_attempt(user: User) -> bool:
     except ValueError:  # expired between add and incr
         cache.set(key, 1, timeout=_WINDOW_SECONDS)
         attempts = 1
+    if attempts is None:  # the cache is unreachable (its errors are misses): count from zero
+        attempts = 1
     return attempts <= MATCH_ATTEMPTS_PER_HOUR
 
 

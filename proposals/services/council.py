@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
@@ -59,9 +57,9 @@ def clarification_request(
         target=proposal,
         data={"question": question.strip()},
     )
-    from proposals.tasks import notify_clarification
+    from proposals.outbox import clarification_requested
 
-    transaction.on_commit(partial(notify_clarification.delay, proposal.pk, question.strip()))
+    clarification_requested(proposal.pk, question.strip())
     return proposal
 
 
@@ -123,7 +121,7 @@ def proposal_answer(
         target=proposal,
         data={"decision": decision},
     )
-    from proposals.tasks import notify_answered
+    from proposals.outbox import notify
 
-    transaction.on_commit(partial(notify_answered.delay, proposal.pk))
+    notify(proposal, "answered")
     return answer

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -144,9 +143,9 @@ def _close(proposal: Proposal, actor: User | None) -> str:
         data={"signatures": proposal.signature_count},
     )
     if event == "expired":
-        from proposals.tasks import notify_expired
+        from proposals.outbox import notify
 
-        transaction.on_commit(partial(notify_expired.delay, proposal.pk))
+        notify(proposal, "expired")
     return event
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -77,9 +76,9 @@ def _record_crossing(proposal: Proposal, at: datetime) -> bool:
     ).update(status=Status.THRESHOLD_REACHED, threshold_reached_at=at, updated_at=at)
     if updated:
         timeline_add(proposal, Status.THRESHOLD_REACHED, at)
-        from proposals.tasks import notify_threshold_reached
+        from proposals.outbox import notify
 
-        transaction.on_commit(partial(notify_threshold_reached.delay, proposal.pk))
+        notify(proposal, "threshold")
     return bool(updated)
 
 
@@ -169,7 +168,7 @@ def _sign_alone(*, actor: User, municipality: Municipality, proposal_id: int) ->
     )
     count = _bump(proposal.pk, +1)
     crossed = count == proposal.threshold and _record_crossing(proposal, now)
-    transaction.on_commit(partial(publish_signature_count, proposal.pk))
+    publish_signature_count(proposal.pk)
     return SignatureResult(signature, count, crossed, proposal.threshold)
 
 
@@ -343,7 +342,7 @@ def _settle(
         outcomes[index] = SignatureResult(
             sig, first + position + 1, crossed and position == crossing, threshold
         )
-    transaction.on_commit(partial(publish_signature_count, proposal.pk))
+    publish_signature_count(proposal.pk)
 
 
 def signature_add_many(
@@ -444,7 +443,7 @@ def signature_withdraw(*, actor: User, municipality: Municipality, proposal_id: 
         data={"proposal": proposal.pk},
     )
     count = _bump(proposal.pk, -1)
-    transaction.on_commit(partial(publish_signature_count, proposal.pk))
+    publish_signature_count(proposal.pk)
     return count
 
 
@@ -515,5 +514,5 @@ def signature_add_offline(
     )
     count = _bump(proposal.pk, +1)
     crossed = count == proposal.threshold and _record_crossing(proposal, now)
-    transaction.on_commit(partial(publish_signature_count, proposal.pk))
+    publish_signature_count(proposal.pk)
     return SignatureResult(signature, count, crossed, proposal.threshold)

@@ -107,9 +107,10 @@ def test_vote_cast_query_count(
     vote_cast(actor=resident, statement_id=first.pk, value=1)  # creates the participant
     # A new vote by a known participant: the service's transaction (a savepoint inside the test's
     # transaction: 2), statement, running phase, verification, participant, existing vote,
-    # insert in a savepoint (3), dirty flag, counter: 12, whatever the data size (no audit entry:
-    # a participant's vote is not logged per person).
-    with django_assert_num_queries(12) as ctx:
+    # insert in a savepoint (3), dirty flag, counter, outbox message (recompute the opinion
+    # groups): 13, whatever the data size (no audit entry: a participant's vote is not logged per
+    # person).
+    with django_assert_num_queries(13) as ctx:
         vote_cast(actor=resident, statement_id=second.pk, value=-1)
     fixed = len(ctx.captured_queries)
     with django_assert_num_queries(fixed - 2):  # a change: no insert savepoint

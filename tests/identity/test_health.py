@@ -34,6 +34,7 @@ def test_the_embedded_default_is_healthy_with_redis_and_celery_not_used(settings
         "redis": "not_used",
         "celery": "not_used",
         "audit_seal_backlog": "ok",
+        "outbox_backlog": "ok",
     }
 
 
@@ -74,3 +75,21 @@ def test_redis_and_the_celery_heartbeat(settings: Any) -> None:
     cache.set(health.HEARTBEAT_KEY, time.time() - health.HEARTBEAT_MAX_AGE_SECONDS - 5)
     status, body = _health()
     assert status == 503 and "ago" in body["checks"]["celery"]["detail"]
+
+
+def test_an_outbox_message_stuck_for_minutes_fails(settings: Any) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from identity.models import OutboxMessage
+
+    settings.REDIS_URL = ""
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    OutboxMessage.objects.create(
+        kind="test.stuck",
+        created_at=timezone.now() - timedelta(seconds=health.OUTBOX_GRACE_SECONDS + 5),
+    )
+    status, body = _health()
+    assert status == 503
+    assert body["checks"]["outbox_backlog"]["state"] == "failing"

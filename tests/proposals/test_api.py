@@ -173,8 +173,8 @@ def test_sign_with_a_session_token_query_count(
     """The API's hot path (a micro-batch of one): the token is one session read (allauth's
     default strategy made it two), then the user, then the group commit's statements (the
     proposal, eligibility, who of the batch signed already, the insert, the audit entry, the
-    counter); the municipality comes from the per-process cache. (SAVEPOINT/RELEASE stand for
-    BEGIN/COMMIT inside the test's transaction.)"""
+    counter, the outbox message); the municipality comes from the per-process cache.
+    (SAVEPOINT/RELEASE stand for BEGIN/COMMIT inside the test's transaction.)"""
     proposal = ProposalFactory(
         type=ProposalTypeFactory(municipality=town), author=verified(town), collecting=True
     )
@@ -183,7 +183,7 @@ def test_sign_with_a_session_token_query_count(
     token = browser.session.session_key
     api = Client()
     api.get("/api/v1/municipalities/maebashi")  # the municipality is cached per process
-    with django_assert_num_queries(10) as captured:
+    with django_assert_num_queries(11) as captured:
         response = api.post(url, HTTP_X_SESSION_TOKEN=token)
     assert response.status_code == 201, response.content
     tables = [
@@ -200,6 +200,7 @@ def test_sign_with_a_session_token_query_count(
         "proposals_signature",
         "identity_auditentry",
         "proposals_proposal",
+        "identity_outboxmessage",
     ]
     assert api.post(url, HTTP_X_SESSION_TOKEN="forged").status_code == 401
 

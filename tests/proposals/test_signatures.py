@@ -107,10 +107,10 @@ def test_crossing_the_threshold_is_recorded_once_and_mails_once(
         == 1
     )
     assert [m.to for m in mail.outbox] == [[author.email]]
-    # A retried notification task mails nobody again.
-    from proposals.tasks import notify_threshold_reached
+    # A repeated delivery (a relay that died before marking it sent) mails nobody again.
+    from proposals.tasks import notify_user
 
-    assert notify_threshold_reached(proposal.pk) == 0
+    assert notify_user(proposal.pk, author.pk, "threshold") is False
     assert len(mail.outbox) == 1 and Notification.objects.count() == 1
 
 

@@ -180,13 +180,13 @@ def test_board_query_count(scenario: Scenario, django_assert_num_queries: Any) -
 def test_cast_query_count(scenario: Scenario, django_assert_num_queries: Any) -> None:
     """The hot path: session and user; municipality, the roll entry joined to its election
     (prepare); then the roll entry lock, the election share lock with the clock, supersede,
-    insert (no audit entry: the board is the record of ballots)."""
+    insert, outbox message (the receipt); no audit entry: the board is the record of ballots."""
     s = scenario
     s.cast(s.voters[1], YES)  # the election's context is now cached in this process
     ballot = s.ballot(s.voters[0], YES)
     client = _client(s.voters[0])
-    # 8 statements plus the test transaction's savepoint pair around the durable atomic.
-    with django_assert_num_queries(10):
+    # 9 statements plus the test transaction's savepoint pair around the durable atomic.
+    with django_assert_num_queries(11):
         response = _post(client, f"{_base(s)}/ballots", ballot)
     assert response.status_code == 201
 
@@ -201,7 +201,7 @@ def test_cast_with_a_session_token_query_count(
     ballot = s.ballot(s.voters[0], YES)
     client = Client(HTTP_ACCEPT_LANGUAGE="en", HTTP_X_SESSION_TOKEN=session_token(s.voters[0]))
     client.get("/api/v1/municipalities/maebashi")  # the municipality is cached per process
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         response = _post(client, f"{_base(s)}/ballots", ballot)
     assert response.status_code == 201
 

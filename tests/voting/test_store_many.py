@@ -242,7 +242,8 @@ def test_batches_racing_the_close_are_all_counted_or_refused(eight: Scenario) ->
 @pytest.mark.parametrize("voters", [2, 8])
 def test_the_group_commit_is_flat_in_batch_size(eight: Scenario, voters: int) -> None:
     """SAVEPOINT, roll entries locked in id order, the election share-locked with the clock,
-    trackers taken?, supersede, insert, RELEASE: the same for 2 ballots as for 8."""
+    trackers taken?, supersede, insert, outbox messages (the receipts), RELEASE: the same for 2
+    ballots as for 8."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -251,19 +252,19 @@ def test_the_group_commit_is_flat_in_batch_size(eight: Scenario, voters: int) ->
     with CaptureQueriesContext(connection) as captured:
         results = services.ballot_store_many(casts)
     assert all(isinstance(r, services.CastReceipt) for r in results)
-    assert len(captured) == 7
+    assert len(captured) == 8
 
 
 @pytest.mark.django_db
 def test_a_ballot_alone_is_the_group_commit_of_one(
     eight: Scenario, django_assert_num_queries: Any
 ) -> None:
-    """SAVEPOINT, roll entry lock, election share lock with the clock, supersede, insert,
-    RELEASE."""
+    """SAVEPOINT, roll entry lock, election share lock with the clock, supersede, insert, outbox
+    message (the receipt), RELEASE."""
     s = eight
     voter = s.voters[0]
     prepared = _prepare(s, voter, s.ballot(voter, YES))
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         services.ballot_store(actor=voter, prepared=prepared)
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -281,11 +280,11 @@ def _lock_voter_then_election(roll_entry_id: int, election_id: int) -> tuple[Ele
 
 
 def _send_receipts(ballot_ids: list[int]) -> None:
-    """One queued message for a stored group (the worker fans it out to one task per receipt):
-    publishing to the broker costs the web process per message."""
-    from voting.tasks import send_tracker_emails
+    """The receipts of ballots stored in this transaction: one outbox message per ballot (so
+    each is retried on its own and sent once), written in one INSERT for the group."""
+    from voting.outbox import receipts_send
 
-    send_tracker_emails.delay(ballot_ids)
+    receipts_send(ballot_ids)
 
 
 class _TrackerTaken(Exception):
@@ -350,7 +349,7 @@ def _store(*, actor: User, prepared: PreparedBallot) -> CastReceipt:
         cast_at=now,
     )
     # No audit entry: the public bulletin board is the record of ballots (design.md, "Secrecy").
-    transaction.on_commit(partial(_send_receipts, [ballot.pk]))
+    _send_receipts([ballot.pk])
     return CastReceipt(ballot.pk, prepared.tracker, now, bool(replaced))
 
 
@@ -471,7 +470,7 @@ def _store_group(
         receipts[index] = CastReceipt(ballot_id, prepared.tracker, now, was_replaced)
     # No audit entries: the public bulletin board is the record of ballots.
     if receipts:
-        transaction.on_commit(partial(_send_receipts, [r.ballot_id for r in receipts.values()]))
+        _send_receipts([r.ballot_id for r in receipts.values()])
     return receipts, left_out
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -41,9 +40,10 @@ from voting.services.common import election_context, get_election, require_statu
 
 
 def _schedule(task_name: str, election_id: int) -> None:
-    from voting import tasks
+    """Queue the task once this transaction commits (an outbox message)."""
+    from voting.outbox import task_queue
 
-    getattr(tasks, task_name).delay(election_id)
+    task_queue(task_name, election_id)
 
 
 @transaction.atomic(durable=True)
@@ -69,7 +69,7 @@ def election_close(*, actor: User | None, municipality: Municipality, election_i
         target=election,
         data={"closed_at": now.isoformat(), "early": now < election.closes_at},
     )
-    transaction.on_commit(partial(_schedule, "compute_tally", election.pk))
+    _schedule("compute_tally", election.pk)
     return election
 
 
@@ -175,7 +175,7 @@ def decryption_upload(
     )
     missing = Trustee.objects.filter(election=election, decryption__isnull=True).exists()
     if not missing:
-        transaction.on_commit(partial(_schedule, "publish_results", election.pk))
+        _schedule("publish_results", election.pk)
     return share
 
 

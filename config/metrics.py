@@ -11,10 +11,9 @@ adds up every process's counters (its documented multiprocess mode).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.db.models import Sum
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
@@ -27,6 +26,8 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+
+from config.around import AroundMiddleware
 
 HTTP_REQUESTS = Counter(
     "mebuku_http_requests", "HTTP requests answered", ["method", "status_class"]
@@ -78,31 +79,9 @@ def metrics(request: HttpRequest) -> HttpResponse:
     return HttpResponse(generate_latest(_registry()), content_type=CONTENT_TYPE_LATEST)
 
 
-def _count(request: HttpRequest, response: HttpResponseBase) -> None:
-    HTTP_REQUESTS.labels(request.method or "-", f"{response.status_code // 100}xx").inc()
-
-
-class RequestMetricsMiddleware:
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
-        self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
-
-    def __call__(self, request: HttpRequest) -> Any:
-        if self.is_async:
-            return self._acall(request)
-        response = self.get_response(request)
-        _count(request, response)
-        return response
-
-    async def _acall(self, request: HttpRequest) -> HttpResponseBase:
-        response: HttpResponseBase = await self.get_response(request)
-        _count(request, response)
-        return response
+class RequestMetricsMiddleware(AroundMiddleware):
+    def after(self, request: HttpRequest, response: HttpResponseBase) -> None:
+        HTTP_REQUESTS.labels(request.method or "-", f"{response.status_code // 100}xx").inc()
 
 
 def task_failed(sender: Any = None, **kwargs: Any) -> None:

@@ -11,12 +11,11 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from collections.abc import Awaitable, Callable
-from contextvars import ContextVar
-from typing import Any
+from contextvars import ContextVar, Token
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponseBase
+
+from config.around import AroundMiddleware
 
 HEADER = "X-Request-ID"
 _WELL_FORMED = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -30,36 +29,15 @@ def _id_for(request: HttpRequest) -> str:
     return made
 
 
-class RequestIdMiddleware:
-    sync_capable = True
-    async_capable = True
+class RequestIdMiddleware(AroundMiddleware):
+    def before(self, request: HttpRequest) -> Token[str]:
+        return request_id.set(_id_for(request))
 
-    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
-        self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
+    def after(self, request: HttpRequest, response: HttpResponseBase) -> None:
+        response[HEADER] = request_id.get()
 
-    def __call__(self, request: HttpRequest) -> Any:
-        if self.is_async:
-            return self._acall(request)
-        token = request_id.set(_id_for(request))
-        try:
-            response: HttpResponseBase = self.get_response(request)
-            response[HEADER] = request_id.get()
-            return response
-        finally:
-            request_id.reset(token)
-
-    async def _acall(self, request: HttpRequest) -> HttpResponseBase:
-        token = request_id.set(_id_for(request))
-        try:
-            get_response: Callable[[HttpRequest], Awaitable[HttpResponseBase]] = self.get_response
-            response = await get_response(request)
-            response[HEADER] = request_id.get()
-            return response
-        finally:
-            request_id.reset(token)
+    def finish(self, state: Token[str]) -> None:
+        request_id.reset(state)
 
 
 class RequestIdFilter(logging.Filter):

@@ -13,6 +13,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -142,6 +143,36 @@ class RedisServer:
             self.process.terminate()
             self.process.wait(timeout=10)
             self.process = None
+
+    def queued_tasks(self, name: str) -> int:
+        """Tasks of this name waiting on this broker (Celery's default queue, a Redis list)."""
+        import json
+
+        import redis
+
+        client = redis.Redis.from_url(self.url)
+        try:
+            bodies = client.lrange("celery", 0, -1)
+        finally:
+            client.close()
+        return sum(json.loads(body)["headers"]["task"] == name for body in bodies)
+
+
+def channel_messages(layer: Any, channel: str) -> list[dict[str, Any]]:
+    """Everything waiting for `channel` on a channel layer (until 0.3 s pass without one)."""
+    import asyncio
+
+    from asgiref.sync import async_to_sync
+
+    async def drain() -> list[dict[str, Any]]:
+        messages = []
+        while True:
+            try:
+                messages.append(await asyncio.wait_for(layer.receive(channel), timeout=0.3))
+            except TimeoutError:
+                return messages
+
+    return async_to_sync(drain)()
 
 
 @pytest.fixture

@@ -3,13 +3,11 @@ broadcast and the recomputation they ask for wait in the outbox and go out once 
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-import redis
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.test import Client
@@ -19,7 +17,7 @@ from debates import events
 from debates.services import statement_create_from_contributions
 from identity.models import Municipality, OutboxMessage, Role, User
 from identity.outbox import outbox_relay_all
-from tests.conftest import RedisServer
+from tests.conftest import RedisServer, channel_messages
 from tests.factories import DebateFactory, MunicipalityFactory, staff, verified
 
 pytestmark = pytest.mark.django_db
@@ -35,28 +33,6 @@ def _post(user: User, url: str, data: dict[str, Any]) -> Any:
     client = Client()
     client.force_login(user)
     return client.post(url, data=json.dumps(data), content_type="application/json")
-
-
-def _received(layer: Any, channel: str) -> list[dict[str, Any]]:
-    async def drain() -> list[dict[str, Any]]:
-        messages = []
-        while True:
-            try:
-                messages.append(await asyncio.wait_for(layer.receive(channel), timeout=0.3))
-            except TimeoutError:
-                return messages
-
-    return async_to_sync(drain)()
-
-
-def _queued_tasks(server: RedisServer, name: str) -> int:
-    """Tasks of this name waiting on the broker (Celery's default queue, a Redis list)."""
-    client = redis.Redis.from_url(server.url)
-    try:
-        bodies = client.lrange("celery", 0, -1)
-    finally:
-        client.close()
-    return sum(json.loads(body)["headers"]["task"] == name for body in bodies)
 
 
 def test_contributions_and_votes_survive_a_redis_outage_and_deliver_once_after(
@@ -99,7 +75,7 @@ def test_contributions_and_votes_survive_a_redis_outage_and_deliver_once_after(
     outbox_relay_all()
     assert pending.count() == 0
     contribution_id = json.loads(made.content)["id"]
-    assert _received(layer, channel) == [
+    assert channel_messages(layer, channel) == [
         {"type": "debate.event", "event": "contribution_added", "data": {"id": contribution_id}}
     ]
-    assert _queued_tasks(redis_services, "debates.tasks.opinions_recompute") == 1
+    assert redis_services.queued_tasks("debates.tasks.opinions_recompute") == 1

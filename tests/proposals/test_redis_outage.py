@@ -4,7 +4,6 @@ exactly once when Redis is back."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Callable
 from typing import Any
@@ -20,7 +19,7 @@ from identity.models import Municipality, OutboxMessage, User
 from identity.outbox import outbox_relay_all
 from proposals import events
 from proposals.models import Proposal, Signature
-from tests.conftest import RedisServer
+from tests.conftest import RedisServer, channel_messages
 from tests.factories import ProposalFactory, ProposalTypeFactory, verified
 
 pytestmark = pytest.mark.django_db
@@ -30,18 +29,6 @@ def _client(user: User) -> Client:
     client = Client()
     client.force_login(user)
     return client
-
-
-def _received(layer: Any, channel: str) -> list[dict[str, Any]]:
-    async def drain() -> list[dict[str, Any]]:
-        messages = []
-        while True:
-            try:
-                messages.append(await asyncio.wait_for(layer.receive(channel), timeout=0.3))
-            except TimeoutError:
-                return messages
-
-    return async_to_sync(drain)()
 
 
 def _pending() -> list[str]:
@@ -104,7 +91,7 @@ def test_signing_and_filing_survive_a_redis_outage_and_deliver_once_after(
     outbox_relay_all()  # a second relay finds nothing to send again
     assert _pending() == []
     # Both pending counts of the proposal went out as one broadcast of the current count.
-    assert _received(layer, channel) == [
+    assert channel_messages(layer, channel) == [
         {"type": "proposal.signature_count", "count": 2, "threshold": 2}
     ]
     assert [m.to for m in mail.outbox] == [[author.email]]

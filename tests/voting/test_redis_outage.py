@@ -8,7 +8,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-import redis
 from django.core import mail
 from django.test import Client
 from django.utils import timezone
@@ -20,15 +19,6 @@ from tests.voting.conftest import YES, Scenario
 from voting import services
 
 pytestmark = pytest.mark.django_db
-
-
-def _queued_tasks(server: RedisServer, name: str) -> int:
-    client = redis.Redis.from_url(server.url)
-    try:
-        bodies = client.lrange("celery", 0, -1)
-    finally:
-        client.close()
-    return sum(json.loads(body)["headers"]["task"] == name for body in bodies)
 
 
 def test_casting_survives_a_redis_outage_and_delivers_once_after(
@@ -64,4 +54,4 @@ def test_casting_survives_a_redis_outage_and_delivers_once_after(
     assert pending.count() == 0
     tracker = json.loads(cast.content)["tracker"]
     assert len(mail.outbox) == 1 and tracker in mail.outbox[0].body
-    assert _queued_tasks(redis_services, "voting.tasks.compute_tally") == 1
+    assert redis_services.queued_tasks("voting.tasks.compute_tally") == 1

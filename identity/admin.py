@@ -29,6 +29,11 @@ class UserAdmin(BaseUserAdmin):
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Audit entries and legal acts refer to the account: it is erased by the person
+        # (identity.services.account_delete), never deleted.
+        return False
+
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         readonly = tuple(super().get_readonly_fields(request, obj))
         if not request.user.is_superuser:

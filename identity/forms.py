@@ -15,6 +15,18 @@ class ProfileForm(forms.Form):
     )
 
 
+class AccountDeleteForm(forms.Form):
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text=_("Enter your password again to confirm that it is you."),
+    )
+    confirm = forms.BooleanField(
+        label=_("I understand that my account and my personal data will be deleted for good."),
+    )
+
+
 class RoleGrantForm(forms.Form):
     email = forms.EmailField(label=_("E-mail address of the account"))
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)

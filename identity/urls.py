@@ -1,6 +1,6 @@
 from django.urls import path
 
-from identity.views import counter, health, pages, verification
+from identity.views import account, counter, health, pages, verification
 from identity.views import oidc as oidc_views
 from identity.views import register as register_views
 
@@ -10,6 +10,9 @@ urlpatterns = [
     path("", pages.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("account/", pages.account, name="account"),
+    path("account/my-data.json", account.export_json_view, name="account_export_json"),
+    path("account/my-data.csv", account.export_csv_view, name="account_export_csv"),
+    path("account/delete/", account.delete, name="account_delete"),
     path("staff/", pages.staff_dashboard, name="staff"),
     path("staff/roles/", pages.roles, name="roles"),
     path("staff/settings/", pages.settings_page, name="settings"),

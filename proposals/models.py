@@ -63,6 +63,16 @@ class ProposalType(models.Model):
         _("signers may withdraw while collection is open"), default=True
     )
     is_active = models.BooleanField(_("open for new proposals"), default=True)
+    # How long the signatory list keeps names and accounts after the procedure ended (see
+    # docs/privacy.md): long enough for objections, review requests and a court challenge.
+    signatory_retention_days = models.PositiveIntegerField(
+        _("signatory data kept for (days after the procedure ends)"),
+        default=90,
+        help_text=_(
+            "After this many days, signatures keep counting but no longer lead to a name, "
+            "address or account."
+        ),
+    )
 
     class Meta:
         verbose_name = _("proposal type")
@@ -155,6 +165,8 @@ class Proposal(models.Model):
     # NFKC-normalised, lower-cased title, summary, body and category: substring search finds
     # 子育て inside 子育て支援 without a Japanese tokenizer (see docs/decisions.md).
     search_text = models.TextField(editable=False, default="")
+    # When the retention task removed the signatories' personal data (proposals.services.retention).
+    signatories_purged_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("proposal")
@@ -235,6 +247,9 @@ class Signature(models.Model):
     signed_at = models.DateTimeField(default=timezone.now)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     invalid_reason = models.CharField(max_length=20, choices=InvalidReason.choices, blank=True)
+    # Set when the signer's account and verification were unlinked (account deleted, or the
+    # retention period ended): the signature still counts under `person_key`.
+    signer_erased_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("signature")
@@ -249,8 +264,10 @@ class Signature(models.Model):
                 condition=Q(channel__in=SignatureChannel.values), name="signature_channel_known"
             ),
             models.CheckConstraint(
-                condition=~Q(channel=SignatureChannel.ONLINE) | Q(user__isnull=False),
-                name="signature_online_has_user",
+                condition=~Q(channel=SignatureChannel.ONLINE)
+                | Q(user__isnull=False)
+                | Q(signer_erased_at__isnull=False),
+                name="signature_online_has_user_until_erased",
             ),
             models.CheckConstraint(
                 condition=Q(channel=SignatureChannel.ONLINE) | Q(entered_by__isnull=False),

@@ -17,6 +17,8 @@ def notify_user(proposal_id: int, user_id: int, event: str) -> bool:
     nobody twice. Returns whether it mailed."""
     proposal = Proposal.objects.select_related("municipality").get(pk=proposal_id)
     user = User.objects.get(pk=user_id)
+    if user.erased_at is not None:
+        return False  # the account was deleted: no address to write to
     try:
         with transaction.atomic():
             Notification.objects.create(proposal=proposal, user=user, event=event)
@@ -50,3 +52,11 @@ def close_due_collections() -> int:
     from proposals.services.lifecycle import collections_close_due
 
     return collections_close_due()
+
+
+@shared_task(ignore_result=True)
+def purge_signatory_data() -> int:
+    """Hourly: signatory personal data past its retention period (proposals.services.retention)."""
+    from proposals.services.retention import signatories_purge_all_due
+
+    return signatories_purge_all_due()

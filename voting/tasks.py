@@ -23,6 +23,8 @@ def send_tracker_email(ballot_id: int) -> int:
     if ballot is None:
         return 0
     user = ballot.roll_entry.user
+    if user.erased_at is not None:
+        return 0  # the account was deleted: no address to write to
     with translation.override(settings.LANGUAGE_CODE):
         subject = _("Your ballot in “%(title)s” was received") % {"title": ballot.election.title}
         body = "\n\n".join(

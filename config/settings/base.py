@@ -145,6 +145,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "proposals.tasks.close_due_collections",
         "schedule": schedule(60.0),
     },
+    # Signatory personal data past the retention period of its proposal type (docs/privacy.md).
+    "proposals-purge-signatory-data": {
+        "task": "proposals.tasks.purge_signatory_data",
+        "schedule": schedule(3600.0),
+    },
     "debates-phases-announce": {
         "task": "debates.tasks.phases_announce",
         "schedule": schedule(30.0),
@@ -246,6 +251,7 @@ LOGGING: dict[str, Any] = {
     "filters": {
         "request_id": {"()": "config.request_id.RequestIdFilter"},
         "once_a_minute": {"()": "config.logging.OncePerInterval", "seconds": 60.0},
+        "redact": {"()": "config.logging.RedactSecrets"},
     },
     "formatters": {
         "text": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
@@ -258,13 +264,17 @@ LOGGING: dict[str, Any] = {
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "filters": ["request_id"],
+            "filters": ["request_id", "redact"],
             "formatter": LOG_FORMAT,
         }
     },
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {
         "celery": {"level": "WARNING"},
+        # uvicorn's access log names every path (a password-reset link's key among them): through
+        # our handler and its redaction rather than uvicorn's own.
+        "uvicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "uvicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "mebuku.cache_outage": {"level": "WARNING", "filters": ["once_a_minute"]},
     },
 }
@@ -284,6 +294,10 @@ MEBUKU_DEMO_SEEDERS = [
     "debates.demo.seed",
     "voting.demo.seed",
 ]
+
+# Each app's privacy module (identity.privacy.PrivacyProvider): what it exports to a person and
+# erases when they delete their account, so identity/ needs to know nothing of the apps.
+MEBUKU_PRIVACY_PROVIDERS = ["proposals.privacy", "debates.privacy", "voting.privacy"]
 
 # Password links (e-mailed resets and the counter's printed letters) work for 7 days: long enough
 # for a letter taken home, and each link stops working once used.

@@ -49,6 +49,9 @@ class User(AbstractUser):
         related_name="+",
         help_text=_("The municipality whose counter created this account; empty if made online."),
     )
+    # Set when the person deleted their account: the row stays as a tombstone without personal
+    # data, because audit entries and legal acts (signatures, ballots) refer to its id.
+    erased_at = models.DateTimeField(_("erased at"), null=True, blank=True, editable=False)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []
@@ -60,11 +63,15 @@ class User(AbstractUser):
         verbose_name_plural = _("users")
 
     def __str__(self) -> str:
+        if self.erased_at is not None:
+            return str(_("Former user"))
         return self.display_name or self.email
 
     @property
     def public_name(self) -> str:
         """What others may see: never the e-mail address."""
+        if self.erased_at is not None:
+            return str(_("Former user"))
         return self.display_name or str(_("Resident #%(id)s") % {"id": self.pk})
 
 

@@ -1,5 +1,11 @@
 """Every write of the identity app: typed, permission-checked, atomic, audited."""
 
+from identity.services.account import (
+    account_data,
+    account_delete,
+    account_export,
+    deletion_refusals,
+)
 from identity.services.counter import (
     resident_account_create,
     resident_letter_issue,
@@ -24,6 +30,10 @@ from identity.services.verification import (
 )
 
 __all__ = [
+    "account_data",
+    "account_delete",
+    "account_export",
+    "deletion_refusals",
     "ImportReport",
     "account_flags_set",
     "identity_provider_configure",

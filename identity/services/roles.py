@@ -211,7 +211,9 @@ def profile_update(*, actor: User, display_name: str) -> User:
         municipality=None,
         action="account.profile_update",
         target=user,
-        data={"display_name": {"old": old, "new": display_name}},
+        # That it changed, not the names: the audit log is append-only and cannot be erased
+        # when the person deletes their account.
+        data={"changed": ["display_name"]},
     )
     return user
 

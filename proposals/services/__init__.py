@@ -20,6 +20,11 @@ from proposals.services.filing import (
     proposal_file,
     proposal_file_within,
 )
+from proposals.services.retention import (
+    signatories_purge,
+    signatories_purge_all_due,
+    signatories_purge_due,
+)
 from proposals.services.follows import follow_add, follow_remove
 from proposals.services.lifecycle import (
     collection_close_early,
@@ -46,6 +51,9 @@ from proposals.services.types import (
 )
 
 __all__ = [
+    "signatories_purge",
+    "signatories_purge_all_due",
+    "signatories_purge_due",
     "OfflineSignature",
     "ProposalDraft",
     "ProposalTypeValues",

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from debates.models import Comment, Contribution, Reaction, Report, Statement
 from identity.models import User
 from identity.privacy import Refusal, Section
-from debates.models import Comment, Contribution, Reaction, Report, Statement
 
 
 def export(user: User, person_keys: set[str]) -> dict[str, Section]:

@@ -30,12 +30,12 @@ from identity.services.verification import (
 )
 
 __all__ = [
+    "ImportReport",
     "account_data",
     "account_delete",
     "account_export",
-    "deletion_refusals",
-    "ImportReport",
     "account_flags_set",
+    "deletion_refusals",
     "identity_provider_configure",
     "municipality_create",
     "municipality_settings_update",

@@ -221,7 +221,5 @@ def account_delete(*, actor: User, password: str) -> dict[str, int]:
             "erased_at",
         ]
     )
-    audit_record(
-        actor=user, municipality=None, action="account.delete", target=user, data=counts
-    )
+    audit_record(actor=user, municipality=None, action="account.delete", target=user, data=counts)
     return counts

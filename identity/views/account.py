@@ -55,7 +55,9 @@ def delete(request: HttpRequest) -> HttpResponse:
     form = AccountDeleteForm(request.POST or None)
     done = None
     if not refusals:
-        done = form_submit(form, lambda data: services.account_delete(actor=user, password=data["password"]))
+        done = form_submit(
+            form, lambda data: services.account_delete(actor=user, password=data["password"])
+        )
     if done is not None:
         logout(request)
         messages.success(request, _("Your account was deleted. Thank you for taking part."))

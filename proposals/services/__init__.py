@@ -20,11 +20,6 @@ from proposals.services.filing import (
     proposal_file,
     proposal_file_within,
 )
-from proposals.services.retention import (
-    signatories_purge,
-    signatories_purge_all_due,
-    signatories_purge_due,
-)
 from proposals.services.follows import follow_add, follow_remove
 from proposals.services.lifecycle import (
     collection_close_early,
@@ -32,6 +27,11 @@ from proposals.services.lifecycle import (
     committee_confirm,
     committee_invite,
     proposal_withdraw,
+)
+from proposals.services.retention import (
+    signatories_purge,
+    signatories_purge_all_due,
+    signatories_purge_due,
 )
 from proposals.services.signatures import (
     OfflineSignature,
@@ -51,9 +51,6 @@ from proposals.services.types import (
 )
 
 __all__ = [
-    "signatories_purge",
-    "signatories_purge_all_due",
-    "signatories_purge_due",
     "OfflineSignature",
     "ProposalDraft",
     "ProposalTypeValues",
@@ -80,6 +77,9 @@ __all__ = [
     "proposal_type_save",
     "proposal_withdraw",
     "review_start",
+    "signatories_purge",
+    "signatories_purge_all_due",
+    "signatories_purge_due",
     "signatory_list_open",
     "signature_add",
     "signature_add_batched",

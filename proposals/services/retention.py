@@ -56,10 +56,10 @@ def signatories_purge(*, proposal_id: int, now: datetime | None = None) -> int |
         .filter(pk=proposal_id, status__in=ENDED, signatories_purged_at__isnull=True)
         .first()
     )
-    if proposal is None or proposal.ended_at is None:  # type: ignore[attr-defined]
+    if proposal is None or proposal.ended_at is None:
         return None
     retention = timedelta(days=proposal.type.signatory_retention_days)
-    if proposal.ended_at > now - retention:  # type: ignore[attr-defined]
+    if proposal.ended_at > now - retention:
         return None
     unlinked = (
         Signature.objects.filter(proposal=proposal)

@@ -24,7 +24,6 @@ from tests.factories import (
     ProposalFactory,
     ProposalTypeFactory,
     enable_totp,
-
     staff,
     verified,
 )
@@ -52,7 +51,7 @@ def _signed_twice(town: Municipality) -> tuple[User, Proposal, Proposal]:
 def test_export_holds_profile_verification_and_signatures_of_every_channel(
     town: Municipality,
 ) -> None:
-    resident, online, counter = _signed_twice(town)
+    resident, _online, _counter = _signed_twice(town)
     data = services.account_export(actor=resident, fmt="json")
     assert data["profile"][0]["email"] == "taro@example.jp"
     assert data["email_addresses"] == [
@@ -200,4 +199,4 @@ def test_the_admin_offers_no_delete_for_accounts() -> None:
     """The ProtectedError is gone by design: accounts are erased, never deleted."""
     from identity.admin import UserAdmin
 
-    assert UserAdmin.has_delete_permission(None, None) is False  # type: ignore[arg-type]
+    assert UserAdmin.has_delete_permission(None, None) is False

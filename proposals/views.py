@@ -7,10 +7,12 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -32,7 +34,7 @@ from proposals.forms import (
     ProposalFilterForm,
     ProposalForm,
 )
-from proposals.models import Proposal, Status
+from proposals.models import InvitationState, Proposal, Status
 from proposals.rendering import render_markdown
 
 
@@ -85,18 +87,19 @@ def _resident_extras(
     """What the page shows beyond the proposal itself: following, the committee, the author's
     actions, certification and the council's answer."""
     is_author = user is not None and proposal.author_id == user.pk
+    viewer = user if user is not None else AnonymousUser()
     committee = selectors.committee_members(proposal) if proposal.type.committee_size else []
     answer = selectors.council_answer(proposal) if proposal.status == Status.ANSWERED else None
     return {
         "is_author": is_author,
         "following": user is not None and selectors.is_following(proposal, user),
         "committee": committee,
-        "committee_confirmed": sum(1 for m in committee if m.confirmed_at is not None),
+        "committee_confirmed": sum(1 for m in committee if m.state == InvitationState.ACCEPTED),
         "my_invitation": next(
             (
                 m
                 for m in committee
-                if user is not None and m.user_id == user.pk and m.confirmed_at is None
+                if user is not None and m.user_id == user.pk and m.state == InvitationState.PENDING
             ),
             None,
         )
@@ -112,7 +115,7 @@ def _resident_extras(
         and now < proposal.inspection_ends_at,
         "answer": answer,
         "answer_reasons": render_markdown(answer.reasons) if answer else "",
-        "documents": selectors.council_documents(proposal)
+        "documents": selectors.council_documents_visible(proposal, viewer)
         if proposal.status in COUNCIL_STAGES
         else [],
     }
@@ -286,15 +289,53 @@ def committee_invite(request: HttpRequest, proposal_id: int) -> HttpResponseBase
     return _detail_page(request, proposal, invite_form=form)
 
 
+def _back(request: HttpRequest, proposal_id: int) -> HttpResponseBase:
+    """Back to the page the form was on (My account or the proposal), if it is one of ours."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect("proposals:detail", proposal_id=proposal_id)
+
+
+def _answer_invitation(
+    request: HttpRequest, proposal_id: int, success: str, action: object
+) -> HttpResponseBase:
+    try:
+        action(
+            actor=current_user(request),
+            municipality=current_municipality(request),
+            proposal_id=proposal_id,
+        )  # type: ignore[operator]
+    except DomainError as error:
+        messages.error(request, str(error.message))
+    else:
+        messages.success(request, success)
+    return _back(request, proposal_id)
+
+
 @municipality_required
 @login_required
 @require_POST
-def committee_confirm(request: HttpRequest, proposal_id: int) -> HttpResponseBase:
-    return _act(
+def committee_accept(request: HttpRequest, proposal_id: int) -> HttpResponseBase:
+    return _answer_invitation(
         request,
         proposal_id,
-        _("You confirmed that you are a promoter of this proposal."),
-        services.committee_confirm,
+        _("You accepted: you are a promoter of this proposal."),
+        services.committee_accept,
+    )
+
+
+@municipality_required
+@login_required
+@require_POST
+def committee_decline(request: HttpRequest, proposal_id: int) -> HttpResponseBase:
+    return _answer_invitation(
+        request,
+        proposal_id,
+        _("You declined the invitation to the promoters' committee."),
+        services.committee_decline,
     )
 
 
@@ -379,6 +420,33 @@ def answers_csv(request: HttpRequest) -> HttpResponseBase:
         exports.ANSWER_COLUMNS,
         exports.answer_rows(answers),
     )
+
+
+@municipality_required
+@require_GET
+def council_document(request: HttpRequest, proposal_id: int, document_id: int) -> FileResponse:
+    """A council document, streamed from the storage (file system or object storage) once the
+    selector says this visitor may read it; 404 otherwise, as for a document that does not exist."""
+    document = selectors.council_document_visible(
+        current_municipality(request), proposal_id, document_id, request.user
+    )
+    if document is None:
+        raise Http404("No such document")
+    try:
+        handle = document.file.storage.open(str(document.file.name), "rb")
+    except FileNotFoundError:
+        raise Http404("The document's file is missing") from None
+    # FileResponse writes Content-Disposition with the original name, RFC 5987-encoded when it
+    # is not ASCII (most Japanese names).
+    response = FileResponse(
+        handle,
+        content_type=document.content_type,
+        filename=document.original_name or f"document-{document.pk}",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    if not selectors.council_documents_public(document.proposal):
+        response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @staff_view(permissions.can_certify)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from identity.views import counter, health, pages, verification
+from identity.views import counter, health, opendata, pages, verification
 from identity.views import oidc as oidc_views
 from identity.views import register as register_views
 
@@ -10,6 +10,8 @@ urlpatterns = [
     path("", pages.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("account/", pages.account, name="account"),
+    path("opendata/", opendata.open_data, name="opendata"),
+    path("opendata/all.zip", opendata.open_data_zip, name="opendata_zip"),
     path("staff/", pages.staff_dashboard, name="staff"),
     path("staff/roles/", pages.roles, name="roles"),
     path("staff/settings/", pages.settings_page, name="settings"),

@@ -302,6 +302,13 @@ MEBUKU_DEMO_SEEDERS = [
 # Sections other apps add to My account (identity.account_sections), in this order.
 MEBUKU_ACCOUNT_SECTIONS = ["proposals.account.committee_invitations"]
 
+# Every public download, for the open data page and zip (identity.opendata), in this order.
+MEBUKU_OPEN_DATA = [
+    "proposals.opendata.DATASETS",
+    "debates.opendata.DATASETS",
+    "voting.opendata.DATASETS",
+]
+
 # Password links (e-mailed resets and the counter's printed letters) work for 7 days: long enough
 # for a letter taken home, and each link stops working once used.
 PASSWORD_RESET_TIMEOUT = 7 * 24 * 3600

@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import clear_script_prefix, set_script_prefix
 
 from debates import demo as debates_demo
@@ -160,3 +162,24 @@ def test_the_zip_streams_under_asgi() -> None:
     assert archive.testzip() is None
     assert f"proposals/daily/proposal-{proposal.pk}-daily.csv" in archive.namelist()
     assert proposal.title in archive.read("proposals/proposals.csv").decode("utf-8-sig")
+
+
+@pytest.mark.django_db
+def test_the_page_costs_the_same_queries_for_more_data() -> None:
+    """One query per dataset, however many proposals, debates and elections there are."""
+    town = MunicipalityFactory(slug="maebashi", name="前橋市", name_en="Maebashi", code="102016")
+    kind = ProposalTypeFactory(municipality=town)
+    client = Client()
+
+    def queries() -> int:
+        client.get(f"{BASE}opendata/")  # warm the per-process caches
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(f"{BASE}opendata/").status_code == 200
+        return len(captured)
+
+    ProposalFactory(type=kind, collecting=True)
+    one = queries()
+    for _ in range(3):
+        ProposalFactory(type=kind, collecting=True)
+    assert queries() == one
+    assert one <= len(datasets()) + 2

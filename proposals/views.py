@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser
+from django.core.files import File
+from django.core.handlers.asgi import ASGIRequest
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
@@ -203,6 +207,17 @@ def proposal_new(request: HttpRequest) -> HttpResponse:
     return render(request, "proposals/new.html", {"form": form}, status=422 if form.errors else 200)
 
 
+def _back(request: HttpRequest, proposal_id: int) -> HttpResponseBase:
+    """Back to the page the form was on when it says so (`next`: My account lists committee
+    invitations), if that is a page of this host; else to the proposal."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect("proposals:detail", proposal_id=proposal_id)
+
+
 def _act(request: HttpRequest, proposal_id: int, success: str, action: object) -> HttpResponseBase:
     try:
         action(
@@ -214,7 +229,7 @@ def _act(request: HttpRequest, proposal_id: int, success: str, action: object) -
         messages.error(request, str(error.message))
     else:
         messages.success(request, success)
-    return redirect("proposals:detail", proposal_id=proposal_id)
+    return _back(request, proposal_id)
 
 
 @municipality_required
@@ -289,37 +304,11 @@ def committee_invite(request: HttpRequest, proposal_id: int) -> HttpResponseBase
     return _detail_page(request, proposal, invite_form=form)
 
 
-def _back(request: HttpRequest, proposal_id: int) -> HttpResponseBase:
-    """Back to the page the form was on (My account or the proposal), if it is one of ours."""
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(target)
-    return redirect("proposals:detail", proposal_id=proposal_id)
-
-
-def _answer_invitation(
-    request: HttpRequest, proposal_id: int, success: str, action: object
-) -> HttpResponseBase:
-    try:
-        action(
-            actor=current_user(request),
-            municipality=current_municipality(request),
-            proposal_id=proposal_id,
-        )  # type: ignore[operator]
-    except DomainError as error:
-        messages.error(request, str(error.message))
-    else:
-        messages.success(request, success)
-    return _back(request, proposal_id)
-
-
 @municipality_required
 @login_required
 @require_POST
 def committee_accept(request: HttpRequest, proposal_id: int) -> HttpResponseBase:
-    return _answer_invitation(
+    return _act(
         request,
         proposal_id,
         _("You accepted: you are a promoter of this proposal."),
@@ -331,7 +320,7 @@ def committee_accept(request: HttpRequest, proposal_id: int) -> HttpResponseBase
 @login_required
 @require_POST
 def committee_decline(request: HttpRequest, proposal_id: int) -> HttpResponseBase:
-    return _answer_invitation(
+    return _act(
         request,
         proposal_id,
         _("You declined the invitation to the promoters' committee."),
@@ -422,6 +411,12 @@ def answers_csv(request: HttpRequest) -> HttpResponseBase:
     )
 
 
+async def _blocks(handle: File, size: int) -> AsyncIterator[bytes]:
+    read = sync_to_async(handle.read, thread_sensitive=False)
+    while block := await read(size):
+        yield block
+
+
 @municipality_required
 @require_GET
 def council_document(request: HttpRequest, proposal_id: int, document_id: int) -> FileResponse:
@@ -443,6 +438,10 @@ def council_document(request: HttpRequest, proposal_id: int, document_id: int) -
         content_type=document.content_type,
         filename=document.original_name or f"document-{document.pk}",
     )
+    if isinstance(request, ASGIRequest):
+        # Under ASGI a sync file would be read whole into memory first; read it in blocks in a
+        # worker thread instead (the storage may be remote). FileResponse still closes it.
+        response.streaming_content = _blocks(handle, response.block_size)
     response["X-Content-Type-Options"] = "nosniff"
     if not selectors.council_documents_public(document.proposal):
         response["Cache-Control"] = "private, no-store"

@@ -5,6 +5,7 @@ images of an allowed size are accepted."""
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -162,3 +163,32 @@ def test_image_documents_and_unsafe_names(town: Municipality, media_root: Path) 
     assert document.original_name == "地図.exe.png"
     assert document.file.name.endswith(".png") and ".." not in str(document.file.name)
     assert Path(media_root, document.file.name).read_bytes() == png
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_document_streams_under_asgi(town: Municipality, media_root: Path) -> None:
+    """Under uvicorn the file is read in blocks on a worker thread, not whole into memory."""
+    import asyncio
+
+    from tests.asgi import asgi_call
+
+    proposal = _submitted(town)
+    council_member = staff(town, Role.COUNCIL)
+    big = PDF + b"%" * (3 * 64 * 1024)  # several of FileResponse's blocks
+    assert _attach(logged_in(council_member), proposal, "資料.pdf", big) == 302
+    services.proposal_answer(
+        actor=council_member,
+        municipality=town,
+        proposal_id=proposal.pk,
+        decision="adopted",
+        reasons="予算の範囲で実施します。来年度から段階的に進めます。",
+    )
+    document = CouncilDocument.objects.get()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # Django warns when it must read a sync file whole
+        reply = asyncio.run(
+            asgi_call(f"{BASE}{proposal.pk}/documents/{document.pk}/", method="GET")
+        )
+    assert reply.status == 200 and reply.body == big
+    assert reply.headers["content-length"] == str(len(big))
+    assert reply.headers["x-content-type-options"] == "nosniff"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from identity.views import account, counter, health, pages, verification
+from identity.views import account, counter, health, opendata, pages, verification
 from identity.views import oidc as oidc_views
 from identity.views import register as register_views
 
@@ -13,6 +13,8 @@ urlpatterns = [
     path("account/my-data.json", account.export_json_view, name="account_export_json"),
     path("account/my-data.csv", account.export_csv_view, name="account_export_csv"),
     path("account/delete/", account.delete, name="account_delete"),
+    path("opendata/", opendata.open_data, name="opendata"),
+    path("opendata/all.zip", opendata.open_data_zip, name="opendata_zip"),
     path("staff/", pages.staff_dashboard, name="staff"),
     path("staff/roles/", pages.roles, name="roles"),
     path("staff/settings/", pages.settings_page, name="settings"),

@@ -98,7 +98,7 @@ def _open_with_committee(
             proposal_id=proposal.pk,
             email=member.email,
         )
-        services.committee_confirm(actor=member, municipality=municipality, proposal_id=proposal.pk)
+        services.committee_accept(actor=member, municipality=municipality, proposal_id=proposal.pk)
     services.collection_open(
         actor=proposal.author, municipality=municipality, proposal_id=proposal.pk
     )

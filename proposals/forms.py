@@ -4,6 +4,7 @@ from datetime import date
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -230,7 +231,13 @@ class ClarificationForm(forms.Form):
 
 class DocumentForm(forms.Form):
     title = forms.CharField(label=_("Document title"), max_length=120)
-    file = forms.FileField(label=_("File"), help_text=_("Up to 20 MB, e.g. a PDF."))
+    file = forms.FileField(label=_("File"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = _("A PDF, PNG or JPEG file of up to %(mb)s MB.") % {
+            "mb": f"{settings.MEBUKU_DOCUMENT_MAX_BYTES / (1024 * 1024):g}"
+        }
 
 
 class AnswerForm(forms.Form):

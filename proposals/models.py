@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
+import uuid
 
 from django.db import models
 from django.db.models import F, Q
@@ -339,17 +340,59 @@ class Notification(models.Model):
         return f"{self.event}:{self.user_id}"
 
 
+class InvitationState(models.TextChoices):
+    PENDING = "pending", _("Invited, not yet answered")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+
+
 class CommitteeMember(models.Model):
-    """A named promoter: invited by the author, counted once they confirm."""
+    """A named promoter: invited by the author, counted once they accept. A declined invitation
+    stays, so the author cannot invite the same person to the same proposal again."""
 
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="committee")
     user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    state = models.CharField(
+        max_length=10, choices=InvitationState.choices, default=InvitationState.PENDING
+    )
     invited_at = models.DateTimeField(default=timezone.now)
     confirmed_at = models.DateTimeField(null=True, blank=True)
+    declined_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["proposal", "user"], name="committee_member_once"),
+            models.CheckConstraint(
+                condition=Q(state__in=InvitationState.values),
+                name="committee_member_state_known",
+            ),
+            # Each answer has its time, and only its own.
+            models.CheckConstraint(
+                condition=Q(
+                    state=InvitationState.PENDING,
+                    confirmed_at__isnull=True,
+                    declined_at__isnull=True,
+                )
+                | Q(
+                    state=InvitationState.ACCEPTED,
+                    confirmed_at__isnull=False,
+                    declined_at__isnull=True,
+                )
+                | Q(
+                    state=InvitationState.DECLINED,
+                    confirmed_at__isnull=True,
+                    declined_at__isnull=False,
+                ),
+                name="committee_member_state_times",
+            ),
+        ]
+        indexes = [
+            # My account lists a person's pending invitations.
+            models.Index(
+                fields=["user"],
+                condition=Q(state="pending"),
+                name="committee_member_pending",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -397,12 +440,43 @@ class CouncilAnswer(models.Model):
         return f"{self.proposal_id}: {self.decision}"
 
 
+def council_document_path(document: CouncilDocument, filename: str) -> str:
+    """Where the storage keeps a document: a random name under the proposal, so nothing the
+    uploader wrote (a path, a Japanese name, a double extension) ever reaches the storage; the
+    name they gave is kept in `original_name` for the download."""
+    extension = DOCUMENT_EXTENSIONS.get(document.content_type, "bin")
+    return (
+        f"council/{document.proposal.municipality_id}/{document.proposal_id}/"
+        f"{uuid.uuid4().hex}.{extension}"
+    )
+
+
+# The types a council document may have, judged by its first bytes (never by its name).
+DOCUMENT_EXTENSIONS = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}
+
+
 class CouncilDocument(models.Model):
     proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="documents")
     title = models.CharField(_("title"), max_length=120)
-    file = models.FileField(_("file"), upload_to="council/%Y/")
+    file = models.FileField(_("file"), upload_to=council_document_path, max_length=200)
+    original_name = models.CharField(_("file name"), max_length=120, blank=True)
+    content_type = models.CharField(max_length=40, default="application/pdf")
+    size = models.PositiveBigIntegerField(default=0)
     uploaded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField(default=timezone.now)
 
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(content_type__in=list(DOCUMENT_EXTENSIONS)),
+                name="council_document_type_known",
+            ),
+        ]
+
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def kind(self) -> str:
+        """PDF, PNG or JPEG: said beside the link, so nobody opens a file blind."""
+        return DOCUMENT_EXTENSIONS.get(self.content_type, "").replace("jpg", "jpeg").upper()

@@ -7,11 +7,12 @@ from typing import Any
 
 from identity.outbox import Message, outbox_add, outbox_add_many, outbox_handler
 from proposals import events
-from proposals.models import Follow, Proposal
+from proposals.models import CommitteeMember, Follow, Proposal
 
 SIGNATURE_COUNT = "proposals.signature_count"
 NOTIFY = "proposals.notify"
 CLARIFICATION = "proposals.clarification"
+COMMITTEE_INVITATION = "proposals.committee_invitation"
 
 
 def signature_count_changed(proposal_id: int) -> None:
@@ -40,6 +41,13 @@ def clarification_requested(proposal_id: int, question: str) -> None:
     outbox_add(CLARIFICATION, {"proposal": proposal_id, "question": question})
 
 
+def committee_invited(member: CommitteeMember) -> None:
+    """E-mail the invitee, once per invitation."""
+    outbox_add(
+        COMMITTEE_INVITATION, {"member": member.pk}, key=f"{COMMITTEE_INVITATION}:{member.pk}"
+    )
+
+
 @outbox_handler(SIGNATURE_COUNT, coalesce=True)
 def _broadcast_count(payload: dict[str, Any]) -> None:
     events.broadcast(int(payload["proposal"]))
@@ -57,3 +65,10 @@ def _clarification(payload: dict[str, Any]) -> None:
     from proposals.tasks import notify_clarification
 
     notify_clarification(int(payload["proposal"]), str(payload["question"]))
+
+
+@outbox_handler(COMMITTEE_INVITATION)
+def _committee_invitation(payload: dict[str, Any]) -> None:
+    from proposals.tasks import notify_committee_invitation
+
+    notify_committee_invitation(int(payload["member"]))

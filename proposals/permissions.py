@@ -57,6 +57,14 @@ def can_review(user: User | AnonymousUser, municipality: Municipality | None) ->
     return staff_access(user, municipality, {Role.COUNCIL})
 
 
+def can_read_council_documents(
+    user: User | AnonymousUser, municipality: Municipality | None
+) -> Decision:
+    """Before the answer is published, a proposal's council documents are the council's working
+    papers: its members and the municipality's administrators read them."""
+    return staff_access(user, municipality, {Role.COUNCIL, Role.ADMINISTRATOR})
+
+
 def can_enter_offline_signatures(
     user: User | AnonymousUser, municipality: Municipality | None
 ) -> Decision:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -17,6 +18,7 @@ from proposals.models import (
     CouncilAnswer,
     CouncilDocument,
     Follow,
+    InvitationState,
     Objection,
     Proposal,
     ProposalType,
@@ -24,6 +26,7 @@ from proposals.models import (
     Status,
     normalize_search,
 )
+from proposals.permissions import can_read_council_documents
 
 PUBLIC_STATUSES = [s for s in Status.values if s != Status.DRAFT]
 COUNCIL_STATUSES = (Status.SUBMITTED, Status.UNDER_REVIEW)
@@ -121,6 +124,17 @@ def committee_members(proposal: Proposal) -> list[CommitteeMember]:
     return list(proposal.committee.select_related("user").order_by("invited_at", "id"))
 
 
+def committee_invitations_pending(user: User) -> list[CommitteeMember]:
+    """A person's unanswered invitations to committees still being formed, in any municipality."""
+    return list(
+        CommitteeMember.objects.filter(
+            user=user, state=InvitationState.PENDING, proposal__status=Status.COMMITTEE
+        )
+        .select_related("proposal__municipality", "proposal__author")
+        .order_by("invited_at", "id")
+    )
+
+
 def council_answer(proposal: Proposal) -> CouncilAnswer | None:
     return CouncilAnswer.objects.filter(proposal=proposal).first()
 
@@ -131,6 +145,40 @@ def council_answers_public(municipality: Municipality) -> QuerySet[CouncilAnswer
 
 def council_documents(proposal: Proposal) -> list[CouncilDocument]:
     return list(proposal.documents.order_by("uploaded_at", "id"))
+
+
+def council_documents_public(proposal: Proposal) -> bool:
+    """A proposal's council documents are public once the council's answer is."""
+    return proposal.status == Status.ANSWERED
+
+
+def council_documents_visible(
+    proposal: Proposal, user: User | AnonymousUser
+) -> list[CouncilDocument]:
+    if council_documents_public(proposal) or can_read_council_documents(
+        user, proposal.municipality
+    ):
+        return council_documents(proposal)
+    return []
+
+
+def council_document_visible(
+    municipality: Municipality, proposal_id: int, document_id: int, user: User | AnonymousUser
+) -> CouncilDocument | None:
+    """One document of a proposal of `municipality`, if `user` may read it (None otherwise, so
+    the caller answers 404 and a document's existence is no more public than its content)."""
+    document = (
+        CouncilDocument.objects.select_related("proposal__municipality")
+        .filter(pk=document_id, proposal_id=proposal_id, proposal__municipality=municipality)
+        .first()
+    )
+    if document is None:
+        return None
+    if council_documents_public(document.proposal) or can_read_council_documents(
+        user, municipality
+    ):
+        return document
+    return None
 
 
 def is_following(proposal: Proposal, user: User) -> bool:

@@ -8,7 +8,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from identity.models import User
-from proposals.models import Notification, Proposal
+from proposals.models import CommitteeMember, InvitationState, Notification, Proposal, Status
 
 
 def notify_user(proposal_id: int, user_id: int, event: str) -> bool:
@@ -45,6 +45,37 @@ def notify_clarification(proposal_id: int, question: str) -> int:
         )
     send_mail(str(proposal.title), body, None, [proposal.author.email])
     return 1
+
+
+def notify_committee_invitation(member_id: int) -> bool:
+    """E-mail an invitation to the promoters' committee (an outbox message's delivery), unless it
+    was answered or the committee formed before the mail went out. The Notification row is the
+    claim, as for `notify_user`. Returns whether it mailed."""
+    member = (
+        CommitteeMember.objects.select_related("proposal__municipality", "proposal__author", "user")
+        .filter(pk=member_id)
+        .first()
+    )
+    if (
+        member is None
+        or member.state != InvitationState.PENDING
+        or member.proposal.status != Status.COMMITTEE
+    ):
+        return False
+    proposal = member.proposal
+    try:
+        with transaction.atomic():
+            Notification.objects.create(proposal=proposal, user=member.user, event="committee")
+            with translation.override(settings.LANGUAGE_CODE):
+                context = {"proposal": proposal, "member": member}
+                body = render_to_string("proposals/email/committee_invitation.txt", context)
+                subject = render_to_string(
+                    "proposals/email/committee_invitation_subject.txt", context
+                ).strip()
+            send_mail(subject, body, None, [member.user.email])
+    except IntegrityError:
+        return False  # mailed already
+    return True
 
 
 @shared_task(ignore_result=True)

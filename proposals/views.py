@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser
+from django.core.files import File
+from django.core.handlers.asgi import ASGIRequest
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -32,7 +38,7 @@ from proposals.forms import (
     ProposalFilterForm,
     ProposalForm,
 )
-from proposals.models import Proposal, Status
+from proposals.models import InvitationState, Proposal, Status
 from proposals.rendering import render_markdown
 
 
@@ -85,18 +91,19 @@ def _resident_extras(
     """What the page shows beyond the proposal itself: following, the committee, the author's
     actions, certification and the council's answer."""
     is_author = user is not None and proposal.author_id == user.pk
+    viewer = user if user is not None else AnonymousUser()
     committee = selectors.committee_members(proposal) if proposal.type.committee_size else []
     answer = selectors.council_answer(proposal) if proposal.status == Status.ANSWERED else None
     return {
         "is_author": is_author,
         "following": user is not None and selectors.is_following(proposal, user),
         "committee": committee,
-        "committee_confirmed": sum(1 for m in committee if m.confirmed_at is not None),
+        "committee_confirmed": sum(1 for m in committee if m.state == InvitationState.ACCEPTED),
         "my_invitation": next(
             (
                 m
                 for m in committee
-                if user is not None and m.user_id == user.pk and m.confirmed_at is None
+                if user is not None and m.user_id == user.pk and m.state == InvitationState.PENDING
             ),
             None,
         )
@@ -112,7 +119,7 @@ def _resident_extras(
         and now < proposal.inspection_ends_at,
         "answer": answer,
         "answer_reasons": render_markdown(answer.reasons) if answer else "",
-        "documents": selectors.council_documents(proposal)
+        "documents": selectors.council_documents_visible(proposal, viewer)
         if proposal.status in COUNCIL_STAGES
         else [],
     }
@@ -200,6 +207,17 @@ def proposal_new(request: HttpRequest) -> HttpResponse:
     return render(request, "proposals/new.html", {"form": form}, status=422 if form.errors else 200)
 
 
+def _back(request: HttpRequest, proposal_id: int) -> HttpResponseBase:
+    """Back to the page the form was on when it says so (`next`: My account lists committee
+    invitations), if that is a page of this host; else to the proposal."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect("proposals:detail", proposal_id=proposal_id)
+
+
 def _act(request: HttpRequest, proposal_id: int, success: str, action: object) -> HttpResponseBase:
     try:
         action(
@@ -211,7 +229,7 @@ def _act(request: HttpRequest, proposal_id: int, success: str, action: object) -
         messages.error(request, str(error.message))
     else:
         messages.success(request, success)
-    return redirect("proposals:detail", proposal_id=proposal_id)
+    return _back(request, proposal_id)
 
 
 @municipality_required
@@ -289,12 +307,24 @@ def committee_invite(request: HttpRequest, proposal_id: int) -> HttpResponseBase
 @municipality_required
 @login_required
 @require_POST
-def committee_confirm(request: HttpRequest, proposal_id: int) -> HttpResponseBase:
+def committee_accept(request: HttpRequest, proposal_id: int) -> HttpResponseBase:
     return _act(
         request,
         proposal_id,
-        _("You confirmed that you are a promoter of this proposal."),
-        services.committee_confirm,
+        _("You accepted: you are a promoter of this proposal."),
+        services.committee_accept,
+    )
+
+
+@municipality_required
+@login_required
+@require_POST
+def committee_decline(request: HttpRequest, proposal_id: int) -> HttpResponseBase:
+    return _act(
+        request,
+        proposal_id,
+        _("You declined the invitation to the promoters' committee."),
+        services.committee_decline,
     )
 
 
@@ -379,6 +409,43 @@ def answers_csv(request: HttpRequest) -> HttpResponseBase:
         exports.ANSWER_COLUMNS,
         exports.answer_rows(answers),
     )
+
+
+async def _blocks(handle: File, size: int) -> AsyncIterator[bytes]:
+    read = sync_to_async(handle.read, thread_sensitive=False)
+    while block := await read(size):
+        yield block
+
+
+@municipality_required
+@require_GET
+def council_document(request: HttpRequest, proposal_id: int, document_id: int) -> FileResponse:
+    """A council document, streamed from the storage (file system or object storage) once the
+    selector says this visitor may read it; 404 otherwise, as for a document that does not exist."""
+    document = selectors.council_document_visible(
+        current_municipality(request), proposal_id, document_id, request.user
+    )
+    if document is None:
+        raise Http404("No such document")
+    try:
+        handle = document.file.storage.open(str(document.file.name), "rb")
+    except FileNotFoundError:
+        raise Http404("The document's file is missing") from None
+    # FileResponse writes Content-Disposition with the original name, RFC 5987-encoded when it
+    # is not ASCII (most Japanese names).
+    response = FileResponse(
+        handle,
+        content_type=document.content_type,
+        filename=document.original_name or f"document-{document.pk}",
+    )
+    if isinstance(request, ASGIRequest):
+        # Under ASGI a sync file would be read whole into memory first; read it in blocks in a
+        # worker thread instead (the storage may be remote). FileResponse still closes it.
+        response.streaming_content = _blocks(handle, response.block_size)
+    response["X-Content-Type-Options"] = "nosniff"
+    if not selectors.council_documents_public(document.proposal):
+        response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @staff_view(permissions.can_certify)

@@ -190,6 +190,20 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=BASE_DIR / "media")
+# Uploaded files (council documents) go through Django's storage API: the file system under
+# MEDIA_ROOT by default, object storage in production (docs/operations.md, "Uploaded files").
+# Nothing serves MEDIA_URL: each download goes through a view that checks who may see it.
+STORAGES: dict[str, dict[str, Any]] = {
+    "default": {
+        "BACKEND": env.str(
+            "MEBUKU_FILE_STORAGE", default="django.core.files.storage.FileSystemStorage"
+        ),
+        "OPTIONS": env.json("MEBUKU_FILE_STORAGE_OPTIONS", default={}),
+    },
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# The largest council document accepted (bytes).
+MEBUKU_DOCUMENT_MAX_BYTES = env.int("MEBUKU_DOCUMENT_MAX_BYTES", default=20 * 1024 * 1024)
 
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "identity:account"
@@ -298,6 +312,15 @@ MEBUKU_DEMO_SEEDERS = [
 # Each app's privacy module (identity.privacy.PrivacyProvider): what it exports to a person and
 # erases when they delete their account, so identity/ needs to know nothing of the apps.
 MEBUKU_PRIVACY_PROVIDERS = ["proposals.privacy", "debates.privacy", "voting.privacy"]
+# Sections other apps add to My account (identity.account_sections), in this order.
+MEBUKU_ACCOUNT_SECTIONS = ["proposals.account.committee_invitations"]
+
+# Every public download, for the open data page and zip (identity.opendata), in this order.
+MEBUKU_OPEN_DATA = [
+    "proposals.opendata.DATASETS",
+    "debates.opendata.DATASETS",
+    "voting.opendata.DATASETS",
+]
 
 # Password links (e-mailed resets and the counter's printed letters) work for 7 days: long enough
 # for a letter taken home, and each link stops working once used.

@@ -1,7 +1,7 @@
 """Production: every secret from the environment; passes `manage.py check --deploy`."""
 
 from .base import *  # noqa: F403
-from .base import DATABASES, LOGGING, REDIS_URL, env
+from .base import DATABASES, LOGGING, REDIS_URL, STORAGES, env
 
 DEBUG = False
 if env.str("MEBUKU_LOG_FORMAT", default="json") == "json":
@@ -36,7 +36,7 @@ LANGUAGE_COOKIE_SECURE = True
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = False
 
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    **STORAGES,
     "staticfiles": {"BACKEND": "servestatic.storage.CompressedManifestStaticFilesStorage"},
 }
 EMAIL_BACKEND = env.str(

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from identity import permissions, selectors, services
+from identity.account_sections import account_sections
 from identity.audit import chain_head, chain_of
 from identity.decorators import current_municipality, current_user, staff_view
 from identity.errors import DomainError
@@ -54,6 +55,7 @@ def account(request: HttpRequest) -> HttpResponse:
             "form": form,
             "roles": selectors.roles_of_user(user),
             "mfa_enabled": is_mfa_enabled(user),
+            "account_sections": account_sections(request, user),
         },
     )
 

@@ -24,7 +24,8 @@ from proposals.services.follows import follow_add, follow_remove
 from proposals.services.lifecycle import (
     collection_close_early,
     collections_close_due,
-    committee_confirm,
+    committee_accept,
+    committee_decline,
     committee_invite,
     proposal_withdraw,
 )
@@ -63,7 +64,8 @@ __all__ = [
     "collection_close_early",
     "collection_open",
     "collections_close_due",
-    "committee_confirm",
+    "committee_accept",
+    "committee_decline",
     "committee_invite",
     "document_attach",
     "follow_add",

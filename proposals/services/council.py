@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from identity.audit import audit_record
-from identity.errors import Conflict, InvalidInput
+from identity.errors import Conflict, InvalidFields, InvalidInput
 from identity.models import Municipality, User
 from identity.permissions import require
 from proposals import permissions
+from proposals.documents import safe_name, sniffed_type
 from proposals.models import CouncilAnswer, CouncilDocument, Decision, Proposal, Status
 from proposals.services.common import locked_proposal, timeline_add, transition
 
-MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
+
+def _megabytes(limit: int) -> str:
+    return f"{limit / (1024 * 1024):g}"
 
 
 @transaction.atomic(durable=True)
@@ -75,17 +79,40 @@ def document_attach(
         )
     if not title.strip():
         raise InvalidInput(_("Give the document a title."), code="empty")
-    if file.size is None or file.size > MAX_DOCUMENT_BYTES:
-        raise InvalidInput(_("The file is larger than 20 MB."), code="too_large")
-    document = CouncilDocument.objects.create(
-        proposal=proposal, title=title.strip()[:120], file=file, uploaded_by=actor
+    limit = settings.MEBUKU_DOCUMENT_MAX_BYTES
+    if file.size is None or file.size > limit:
+        raise InvalidFields(
+            {"file": [_("The file is larger than %(mb)s MB.") % {"mb": _megabytes(limit)}]},
+            code="too_large",
+        )
+    content_type = sniffed_type(file)
+    if content_type is None:
+        raise InvalidFields(
+            {"file": [_("This file is not a PDF, PNG or JPEG file.")]}, code="file_type"
+        )
+    document = CouncilDocument(
+        proposal=proposal,
+        title=title.strip()[:120],
+        original_name=safe_name(file.name or "", content_type),
+        content_type=content_type,
+        size=file.size,
+        uploaded_by=actor,
     )
+    # The storage writes the file before the row exists; should the INSERT fail, the file stays
+    # behind unreferenced (harmless: it is never served without its row).
+    document.file.save("upload", file, save=False)
+    document.save()
     audit_record(
         actor=actor,
         municipality=municipality,
         action="proposal.document_attach",
         target=document,
-        data={"proposal": proposal.pk, "title": document.title},
+        data={
+            "proposal": proposal.pk,
+            "title": document.title,
+            "type": content_type,
+            "size": document.size,
+        },
     )
     return document
 

@@ -12,7 +12,7 @@ from identity.audit import audit_record
 from identity.errors import Conflict, NotFound, PermissionDenied
 from identity.models import Municipality, User
 from proposals import permissions
-from proposals.models import CommitteeMember, Proposal, Status
+from proposals.models import CommitteeMember, InvitationState, Proposal, Status
 from proposals.services.common import locked_proposal, timeline_add, transition
 
 
@@ -25,6 +25,8 @@ def _require_author(proposal: Proposal, actor: User) -> None:
 def committee_invite(
     *, actor: User, municipality: Municipality, proposal_id: int, email: str
 ) -> CommitteeMember:
+    """The author invites a resident to the promoters' committee; they are e-mailed and find the
+    invitation under My account."""
     proposal = locked_proposal(proposal_id, municipality)
     _require_author(proposal, actor)
     if not proposal.type.committee_size:
@@ -33,6 +35,10 @@ def committee_invite(
     invitee = User.objects.filter(email__iexact=email.strip(), is_active=True).first()
     if invitee is None:
         raise NotFound(_("No account has this e-mail address."), code="user_not_found")
+    earlier = CommitteeMember.objects.filter(proposal=proposal, user=invitee).first()
+    if earlier is not None and earlier.state == InvitationState.DECLINED:
+        # Asking again would only be a reminder the invitee already said no to.
+        raise Conflict(_("This person declined the invitation."), code="invitation_declined")
     try:
         with transaction.atomic():
             member = CommitteeMember.objects.create(proposal=proposal, user=invitee)
@@ -45,41 +51,83 @@ def committee_invite(
         municipality=municipality,
         action="proposal.committee_invite",
         target=proposal,
-        data={"user": invitee.pk},
+        data={"user": invitee.pk, "member": member.pk},
+    )
+    from proposals.outbox import committee_invited
+
+    committee_invited(member)
+    return member
+
+
+def _invitation(proposal: Proposal, actor: User) -> CommitteeMember:
+    """The actor's invitation to a committee being formed, locked: accept and decline of the same
+    invitation (two tabs, a double click) are decided one after the other."""
+    if proposal.status != Status.COMMITTEE:
+        raise Conflict(_("The committee is not being formed."), code="illegal_transition")
+    member = (
+        CommitteeMember.objects.select_for_update().filter(proposal=proposal, user=actor).first()
+    )
+    if member is None:
+        raise PermissionDenied(_("You were not invited to this committee."), code="not_invited")
+    return member
+
+
+@transaction.atomic(durable=True)
+def committee_accept(
+    *, actor: User, municipality: Municipality, proposal_id: int
+) -> CommitteeMember:
+    """An invited promoter accepts; they must be an eligible resident like any signer. Accepting
+    twice is the same as once."""
+    proposal = locked_proposal(proposal_id, municipality)
+    member = _invitation(proposal, actor)
+    if member.state == InvitationState.ACCEPTED:
+        return member
+    if member.state == InvitationState.DECLINED:
+        raise Conflict(_("You declined this invitation."), code="invitation_declined")
+    decision = permissions.can_sign(actor, municipality, proposal.type, timezone.now())
+    if not decision:
+        raise PermissionDenied(decision.message, code=decision.code)
+    member.state = InvitationState.ACCEPTED
+    member.confirmed_at = timezone.now()
+    member.save(update_fields=["state", "confirmed_at"])
+    audit_record(
+        actor=actor,
+        municipality=municipality,
+        action="proposal.committee_accept",
+        target=proposal,
+        data={"member": member.pk},
     )
     return member
 
 
 @transaction.atomic(durable=True)
-def committee_confirm(
+def committee_decline(
     *, actor: User, municipality: Municipality, proposal_id: int
 ) -> CommitteeMember:
-    """An invited promoter confirms; they must be an eligible resident like any signer."""
+    """An invited resident says no. Declining twice is the same as once; a promoter who has
+    accepted stays one (the author may be counting on them to open collection)."""
     proposal = locked_proposal(proposal_id, municipality)
-    if proposal.status != Status.COMMITTEE:
-        raise Conflict(_("The committee is not being formed."), code="illegal_transition")
-    member = CommitteeMember.objects.filter(proposal=proposal, user=actor).first()
-    if member is None:
-        raise PermissionDenied(_("You were not invited to this committee."), code="not_invited")
-    decision = permissions.can_sign(actor, municipality, proposal.type, timezone.now())
-    if not decision:
-        raise PermissionDenied(decision.message, code=decision.code)
-    if member.confirmed_at is None:
-        member.confirmed_at = timezone.now()
-        member.save(update_fields=["confirmed_at"])
-        audit_record(
-            actor=actor,
-            municipality=municipality,
-            action="proposal.committee_confirm",
-            target=proposal,
-            data={"member": member.pk},
-        )
+    member = _invitation(proposal, actor)
+    if member.state == InvitationState.DECLINED:
+        return member
+    if member.state == InvitationState.ACCEPTED:
+        raise Conflict(_("You have accepted this invitation already."), code="invitation_accepted")
+    member.state = InvitationState.DECLINED
+    member.declined_at = timezone.now()
+    member.save(update_fields=["state", "declined_at"])
+    audit_record(
+        actor=actor,
+        municipality=municipality,
+        action="proposal.committee_decline",
+        target=proposal,
+        data={"member": member.pk},
+    )
     return member
 
 
 def committee_complete(proposal: Proposal) -> bool:
     confirmed = CommitteeMember.objects.filter(
-        proposal=proposal, confirmed_at__isnull=False
+        proposal=proposal, state=InvitationState.ACCEPTED
     ).count()
     return confirmed >= proposal.type.committee_size
 

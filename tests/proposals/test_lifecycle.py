@@ -162,10 +162,10 @@ def _direct_demand(town: Municipality) -> tuple[Proposal, object]:
         services.committee_invite(
             actor=author, municipality=town, proposal_id=draft.pk, email=member.email
         )
-    services.committee_confirm(actor=members[0], municipality=town, proposal_id=draft.pk)
+    services.committee_accept(actor=members[0], municipality=town, proposal_id=draft.pk)
     with pytest.raises(Conflict):
         services.collection_open(actor=author, municipality=town, proposal_id=draft.pk)
-    services.committee_confirm(actor=members[1], municipality=town, proposal_id=draft.pk)
+    services.committee_accept(actor=members[1], municipality=town, proposal_id=draft.pk)
     proposal = services.collection_open(actor=author, municipality=town, proposal_id=draft.pk)
     assert proposal.threshold == 3  # ceil(150 / 50)
     return proposal, author

@@ -537,8 +537,8 @@ def test_committee_invite_and_confirm(town: Municipality) -> None:
     assert CommitteeMember.objects.get().user == member
 
     page = logged_in(member).get(f"{BASE}{draft.pk}/").content.decode()
-    assert f'action="{BASE}{draft.pk}/committee/confirm/"' in page
-    logged_in(member).post(f"{BASE}{draft.pk}/committee/confirm/")
+    assert f'action="{BASE}{draft.pk}/committee/accept/"' in page
+    logged_in(member).post(f"{BASE}{draft.pk}/committee/accept/")
     assert CommitteeMember.objects.get().confirmed_at is not None
     client.post(f"{BASE}{draft.pk}/open/")
     draft.refresh_from_db()

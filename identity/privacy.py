@@ -161,6 +161,9 @@ NOT_PERSONAL: dict[str, str] = {
     "socialaccount.SocialApp.secret": "an identity provider's client secret, not a person's",
     "proposals.ProposalType.name": "a kind of proposal",
     "proposals.TimelineEvent.note": "the public history of a proposal (decision labels)",
+    "proposals.CouncilDocument.original_name": (
+        "the file name the council gave an attached document (a public record once answered)"
+    ),
     "voting.Question.text": "an election question",
     "voting.Trustee.public_key": "an election key (the trustee is Trustee.user)",
 }

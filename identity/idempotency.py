@@ -66,7 +66,7 @@ _KEY = re.compile(r"[!#-\[\]-~]{16,255}")
 KEY_PATTERN = r'^(?:[!#-\[\]-~]{16,255}|"[!#-\[\]-~]{16,255}")$'
 # Advisory locks in the two-integer form, under this class: apart from the single-bigint
 # locks the audit sealer takes.
-_LOCK_CLASS = 0x1DE4
+LOCK_CLASS = 0x1DE4
 _DIGEST_SALT = "mebuku.idempotency.digest"
 _SEAL_SALT = "mebuku.idempotency.seal"
 
@@ -208,8 +208,19 @@ def _scope_digests(pairs: Sequence[tuple[int, Claim]]) -> list[bytes]:
 
 
 def _committed(digests: Sequence[bytes], now: datetime) -> dict[bytes, bytes]:
-    rows = IdempotentAnswer.objects.filter(digest__in=set(digests), expires_at__gt=now)
-    return {bytes(d): bytes(s) for d, s in rows.values_list("digest", "sealed")}
+    """The sealed answers of these digests that have not expired; an expired one not purged
+    yet is deleted (in the act's transaction it then gives way to the new act)."""
+    rows = IdempotentAnswer.objects.filter(digest__in=set(digests))
+    found: dict[bytes, bytes] = {}
+    expired: list[bytes] = []
+    for digest, sealed, expires_at in rows.values_list("digest", "sealed", "expires_at"):
+        if expires_at > now:
+            found[bytes(digest)] = bytes(sealed)
+        else:
+            expired.append(bytes(digest))
+    if expired and connection.in_atomic_block:
+        IdempotentAnswer.objects.filter(digest__in=expired, expires_at__lte=now).delete()
+    return found
 
 
 def answers_lookup(pairs: Sequence[tuple[int, Claim]]) -> list[Exception | None]:
@@ -233,7 +244,7 @@ def _try_locks(digests: Sequence[bytes]) -> list[bool]:
         cursor.execute(
             "SELECT pg_try_advisory_xact_lock(%s, t.id) FROM unnest(%s::integer[]) "
             "WITH ORDINALITY AS t(id, n) ORDER BY t.n",
-            [_LOCK_CLASS, ids],
+            [LOCK_CLASS, ids],
         )
         return [bool(held) for (held,) in cursor.fetchall()]
 
@@ -251,8 +262,6 @@ def claims_take(pairs: Sequence[tuple[int, Claim]]) -> list[Exception | None]:
     held = _try_locks(digests)
     now = timezone.now()
     found = _committed(digests, now)
-    # An expired answer not purged yet gives way to the new act.
-    IdempotentAnswer.objects.filter(digest__in=set(digests), expires_at__lte=now).delete()
     verdicts: list[Exception | None] = []
     seen: set[bytes] = set()
     for (scope, claim), digest, locked in zip(pairs, digests, held, strict=True):

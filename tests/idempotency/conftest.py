@@ -15,7 +15,7 @@ from django.db import connection
 from django.test import Client
 
 from identity import idempotency
-from identity.models import Municipality
+from identity.models import Municipality, User
 from tests.factories import MunicipalityFactory
 from tests.voting.conftest import office, scenario, trustee_keys  # noqa: F401  (voting's fixtures)
 
@@ -50,10 +50,11 @@ def call(
     token: str,
     key: str | None = None,
     body: dict[str, Any] | None = None,
+    language: str = "en",
 ) -> Answer:
     """One request through Django's whole stack (the test client; an async view runs on this
     thread with its own event loop, so each thread is its own server)."""
-    extra: dict[str, str] = {"HTTP_X_SESSION_TOKEN": token, "HTTP_ACCEPT_LANGUAGE": "en"}
+    extra: dict[str, str] = {"HTTP_X_SESSION_TOKEN": token, "HTTP_ACCEPT_LANGUAGE": language}
     if key is not None:
         extra["HTTP_IDEMPOTENCY_KEY"] = key
     response = Client().generic(
@@ -65,6 +66,13 @@ def call(
     )
     headers = {name.lower(): value for name, value in response.headers.items()}
     return Answer(response.status_code, response.content, headers)
+
+
+def digest(user: User, key: str) -> bytes:
+    """The stored answer's primary key for this account and key."""
+    return idempotency.Claim(
+        key, b"", encode=lambda _result: idempotency.Answer(0, "", b"")
+    ).digest(user.pk)
 
 
 def key_held() -> bool:

@@ -200,6 +200,9 @@ def claim_current(render: Callable[[Any], object]) -> Claim | None:
     claim = _current.get()
     if claim is not None:
         claim.render = render
+        # From here the claim travels with the item; a `@stores_answer` service that the batch
+        # runs in this request's context must not take it a second time.
+        claim.acted = True
     return claim
 
 

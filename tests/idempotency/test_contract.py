@@ -129,3 +129,26 @@ def test_a_read_ignores_the_header(town: Municipality, proposal: Proposal) -> No
     token = session_token(verified(town))
     read = call("GET", f"/api/v1/municipalities/maebashi/proposals/{proposal.pk}", token, "bad")
     assert read.status == 200 and not IdempotentAnswer.objects.exists()
+
+
+def test_every_write_view_acts_through_the_key() -> None:
+    """A write view stores its answer only through `idempotent(...)` (sync) or
+    `claim_current(...)` (micro-batched): a new write that calls its service directly fails."""
+    import inspect
+
+    from debates.api import router as debates
+    from identity.api import router as identity
+    from proposals.api import router as proposals
+    from voting.api import router as voting
+
+    seen = 0
+    for router in (identity, proposals, debates, voting):
+        for path_view in router.path_operations.values():
+            for operation in path_view.operations:
+                if not set(operation.methods) & idempotency.METHODS:
+                    continue
+                source = inspect.getsource(inspect.unwrap(operation.view_func))
+                through = ("idempotent(", "claim_current(", "return _react(")  # _react: idempotent
+                assert any(word in source for word in through), operation.view_func.__name__
+                seen += 1
+    assert seen >= 15

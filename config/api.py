@@ -16,13 +16,16 @@ from django.http.response import HttpResponseBase
 from django.urls import URLPattern, URLResolver
 from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.openapi.schema import OpenAPISchema
 from ninja.parser import Parser
 
 from debates.api import router as debates_router
+from identity import idempotency
 from identity.api import router as identity_router
 from identity.errors import DomainError
+from identity.models import User
 from proposals.api import router as proposals_router
 from voting.api import router as voting_router
 
@@ -74,7 +77,60 @@ class TextParser(Parser):
         return parsed
 
 
-api = NinjaAPI(
+_IDEMPOTENCY_DOC = (
+    "Optional. A random key (a UUID) naming this write: sent again with the same key and the "
+    "same request, it is not done twice; the first answer comes back with "
+    "`Idempotent-Replayed: true`. The same key with another request: 422 "
+    "`idempotency_key_mismatch`; while the first is still running: 409 "
+    "`idempotency_in_progress` with `Retry-After`. Answers are kept 24 hours, per account."
+)
+
+
+class MebukuAPI(NinjaAPI):
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        """ninja's schema, with the `Idempotency-Key` header on every write (taken by
+        `_idempotent`, which wraps every operation) and the answers it can give."""
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        error = {"$ref": "#/components/schemas/ErrorOut"}
+        invalid = {"$ref": "#/components/schemas/InvalidOut"}
+        for operations in schema.get("paths", {}).values():
+            for method, operation in operations.items():
+                if method.upper() not in idempotency.METHODS:
+                    continue
+                operation.setdefault("parameters", []).append(
+                    {
+                        "in": "header",
+                        "name": idempotency.HEADER,
+                        "required": False,
+                        "description": _IDEMPOTENCY_DOC,
+                        "schema": {"type": "string", "pattern": idempotency.KEY_PATTERN},
+                    }
+                )
+                responses = operation.setdefault("responses", {})
+                present = {int(status) for status in responses}  # ninja's keys are integers
+                for status, body in ((400, error), (409, error), (422, invalid)):
+                    if status not in present:
+                        responses[status] = {
+                            "description": "Idempotency-Key refused",
+                            "content": {"application/json": {"schema": body}},
+                        }
+                for status, response in responses.items():
+                    if int(status) == 409:
+                        response.setdefault("headers", {})["Retry-After"] = {
+                            "description": "For `idempotency_in_progress`: seconds to wait.",
+                            "schema": {"type": "integer"},
+                        }
+                    elif 200 <= int(status) < 300:
+                        response.setdefault("headers", {})[idempotency.REPLAYED_HEADER] = {
+                            "description": "`true` when this is the stored first answer.",
+                            "schema": {"type": "string", "enum": ["true"]},
+                        }
+        return schema
+
+
+api = MebukuAPI(
     title="Mebuku API",
     version="1",
     description=(
@@ -95,6 +151,69 @@ api.add_router("", debates_router)
 api.add_router("", voting_router)
 
 
+def _claim(request: HttpRequest) -> idempotency.Claim | None:
+    """The write's `Idempotency-Key` as a claim, or None (not a write, or no key)."""
+    value = request.headers.get(idempotency.HEADER)
+    if value is None or request.method not in idempotency.METHODS:
+        return None
+    key = idempotency.key_from_header(value)
+
+    def encode(result: object) -> idempotency.Answer:
+        status, data = (
+            (result.status_code, result.value) if isinstance(result, Status) else (200, result)
+        )
+        body = api.renderer.render(request, data, response_status=status)
+        return idempotency.Answer(
+            status, api.get_content_type(), body if isinstance(body, bytes) else body.encode()
+        )
+
+    return idempotency.Claim(
+        key, idempotency.fingerprint(request.method, request.get_full_path(), request.body), encode
+    )
+
+
+def _idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Around every operation, after authentication and validation: a write's key is bound to
+    the request for its act to take and store (identity/idempotency.py). A signed-in account's
+    committed answer is replayed at once, before the view's own checks (which might now refuse);
+    the micro-batched endpoints, whose account is known only in the batch, look it up there."""
+
+    def bind(request: HttpRequest) -> idempotency.Claim | None:
+        claim = _claim(request)
+        user = getattr(request, "auth", None)
+        if claim is not None and isinstance(user, User):
+            (found,) = idempotency.answers_lookup([(user.pk, claim)])
+            if found is not None:
+                raise found
+        return claim
+
+    if iscoroutinefunction(view):
+
+        @wraps(view)
+        async def async_view(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+            # The batched endpoints' auth is a token (no account yet): no look-up here.
+            token = idempotency.claim_bind(_claim(request))
+            try:
+                return await view(request, *args, **kwargs)
+            finally:
+                idempotency.claim_unbind(token)
+
+        return async_view
+
+    @wraps(view)
+    def sync_view(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        token = idempotency.claim_bind(bind(request))
+        try:
+            return view(request, *args, **kwargs)
+        finally:
+            idempotency.claim_unbind(token)
+
+    return sync_view
+
+
+api.add_decorator(_idempotent, mode="operation")
+
+
 def _error(
     request: HttpRequest, status: int, code: str, message: str, **extra: object
 ) -> HttpResponse:
@@ -104,6 +223,18 @@ def _error(
 @api.exception_handler(DomainError)
 def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     return _error(request, exc.status, exc.code, str(exc.message))
+
+
+@api.exception_handler(idempotency.Replay)
+def _replay(request: HttpRequest, exc: idempotency.Replay) -> HttpResponse:
+    return exc.answer.response(replayed=True)
+
+
+@api.exception_handler(idempotency.IdempotencyInProgress)
+def _in_progress(request: HttpRequest, exc: idempotency.IdempotencyInProgress) -> HttpResponse:
+    response = _error(request, exc.status, exc.code, str(exc.message))
+    response["Retry-After"] = str(idempotency.RETRY_AFTER_SECONDS)
+    return response
 
 
 @api.exception_handler(ValidationError)

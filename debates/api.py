@@ -5,7 +5,7 @@ code), 404, 409 or 422 through the API's handler."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from ninja import Query, Router, Status
@@ -51,6 +51,7 @@ from identity.api import (
     page_slice,
 )
 from identity.errors import InvalidInput, NotFound
+from identity.idempotency import idempotent
 
 router = Router(tags=["debates"])
 
@@ -279,16 +280,17 @@ REASONS = (
 )
 def contribute(
     request: HttpRequest, slug: str, debate_id: int, payload: ContributionIn
-) -> Status[ContributionOut]:
+) -> Status[ContributionOut] | HttpResponse:
     debate = _debate(slug, debate_id)
-    contribution = services.contribution_add(
+    return idempotent(
+        lambda contribution: Status(201, ContributionOut.of(contribution)),
+        services.contribution_add,
         actor=auth_user(request),
         debate_id=debate.pk,
         body=payload.body,
         title=payload.title,
         category=payload.category,
     )
-    return Status(201, ContributionOut.of(contribution))
 
 
 @router.post(
@@ -300,25 +302,29 @@ def contribute(
 )
 def comment(
     request: HttpRequest, slug: str, debate_id: int, contribution_id: int, payload: CommentIn
-) -> Status[CommentOut]:
+) -> Status[CommentOut] | HttpResponse:
     contribution = _contribution(_debate(slug, debate_id), contribution_id)
-    made = services.comment_add(
+    return idempotent(
+        lambda made: Status(201, CommentOut.of(made)),
+        services.comment_add,
         actor=auth_user(request),
         contribution_id=contribution.pk,
         body=payload.body,
         parent_id=payload.parent_id,
     )
-    return Status(201, CommentOut.of(made))
 
 
 def _react(
     request: HttpRequest, slug: str, debate_id: int, contribution_id: int, on: bool
-) -> ReactionOut:
+) -> ReactionOut | HttpResponse:
     contribution = _contribution(_debate(slug, debate_id), contribution_id)
-    changed = services.reaction_toggle(
-        actor=auth_user(request), contribution_id=contribution.pk, on=on
+    return idempotent(
+        lambda changed: ReactionOut(changed=changed, reaction_count=contribution.reactions.count()),
+        services.reaction_toggle,
+        actor=auth_user(request),
+        contribution_id=contribution.pk,
+        on=on,
     )
-    return ReactionOut(changed=changed, reaction_count=contribution.reactions.count())
 
 
 @router.post(
@@ -328,7 +334,9 @@ def _react(
     summary="Say a contribution helped you think (idempotent)",
     description=REASONS,
 )
-def react(request: HttpRequest, slug: str, debate_id: int, contribution_id: int) -> ReactionOut:
+def react(
+    request: HttpRequest, slug: str, debate_id: int, contribution_id: int
+) -> ReactionOut | HttpResponse:
     return _react(request, slug, debate_id, contribution_id, True)
 
 
@@ -338,7 +346,9 @@ def react(request: HttpRequest, slug: str, debate_id: int, contribution_id: int)
     auth=AUTH,
     summary="Take back your reaction (idempotent)",
 )
-def unreact(request: HttpRequest, slug: str, debate_id: int, contribution_id: int) -> ReactionOut:
+def unreact(
+    request: HttpRequest, slug: str, debate_id: int, contribution_id: int
+) -> ReactionOut | HttpResponse:
     return _react(request, slug, debate_id, contribution_id, False)
 
 
@@ -351,18 +361,21 @@ def unreact(request: HttpRequest, slug: str, debate_id: int, contribution_id: in
 )
 def vote(
     request: HttpRequest, slug: str, debate_id: int, statement_id: int, payload: VoteIn
-) -> VoteOut:
+) -> VoteOut | HttpResponse:
     debate = _debate(slug, debate_id)
     if selectors.statement_in(debate, statement_id) is None:
         raise NotFound(_("No such statement."))
-    result = services.vote_cast(
-        actor=auth_user(request), statement_id=statement_id, value=payload.value
-    )
-    return VoteOut(
+    return idempotent(
+        lambda result: VoteOut(
+            statement_id=statement_id,
+            value=result.value,
+            previous=result.previous,
+            changed=result.changed,
+        ),
+        services.vote_cast,
+        actor=auth_user(request),
         statement_id=statement_id,
-        value=result.value,
-        previous=result.previous,
-        changed=result.changed,
+        value=payload.value,
     )
 
 
@@ -375,12 +388,15 @@ def vote(
 )
 def statement_submit(
     request: HttpRequest, slug: str, debate_id: int, payload: StatementIn
-) -> Status[StatementOut]:
+) -> Status[StatementOut] | HttpResponse:
     debate = _debate(slug, debate_id)
-    made = services.statement_submit(
-        actor=auth_user(request), debate_id=debate.pk, text=payload.text
+    return idempotent(
+        lambda made: Status(201, StatementOut.of(made)),
+        services.statement_submit,
+        actor=auth_user(request),
+        debate_id=debate.pk,
+        text=payload.text,
     )
-    return Status(201, StatementOut.of(made))
 
 
 @router.post(
@@ -392,7 +408,7 @@ def statement_submit(
 )
 def report(
     request: HttpRequest, slug: str, debate_id: int, payload: ReportIn
-) -> Status[ReportFiledOut]:
+) -> Status[ReportFiledOut] | HttpResponse:
     debate = _debate(slug, debate_id)
     if (payload.contribution_id is None) == (payload.comment_id is None):
         raise InvalidInput(
@@ -408,5 +424,10 @@ def report(
         if found is None:
             raise NotFound(_("No such comment."))
         target = found
-    filed = services.report_file(actor=auth_user(request), target=target, reason=payload.reason)
-    return Status(201, ReportFiledOut(id=filed.pk, created_at=filed.created_at))
+    return idempotent(
+        lambda filed: Status(201, ReportFiledOut(id=filed.pk, created_at=filed.created_at)),
+        services.report_file,
+        actor=auth_user(request),
+        target=target,
+        reason=payload.reason,
+    )

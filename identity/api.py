@@ -9,7 +9,7 @@ from typing import Any
 
 from allauth.mfa.utils import is_mfa_enabled
 from asgiref.sync import sync_to_async
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema, Status
@@ -19,6 +19,7 @@ from identity import permissions, selectors, services
 from identity.api_auth import AUTH
 from identity.eligibility import EligibilityRule, eligibility
 from identity.errors import NotFound, PermissionDenied
+from identity.idempotency import idempotent
 from identity.models import Municipality, Role, RoleAssignment, User, VerificationMethod
 from identity.verification_status import StatusName, verification_status
 
@@ -164,14 +165,17 @@ def role_list(request: HttpRequest, slug: str) -> list[RoleOut]:
     response={201: RoleOut, **errors(400, 401, 403, 404, 409, 422)},
     auth=AUTH,
 )
-def role_grant(request: HttpRequest, slug: str, payload: RoleGrantIn) -> Status[RoleOut]:
-    assignment = services.role_grant(
+def role_grant(
+    request: HttpRequest, slug: str, payload: RoleGrantIn
+) -> Status[RoleOut] | HttpResponse:
+    return idempotent(
+        lambda assignment: Status(201, RoleOut.from_assignment(assignment)),
+        services.role_grant,
         actor=auth_user(request),
         municipality=municipality_or_404(slug),
         email=payload.email,
         role=payload.role.value,
     )
-    return Status(201, RoleOut.from_assignment(assignment))
 
 
 @router.delete(
@@ -179,13 +183,14 @@ def role_grant(request: HttpRequest, slug: str, payload: RoleGrantIn) -> Status[
     response={200: RoleOut, **errors(401, 403, 404, 409, 422)},
     auth=AUTH,
 )
-def role_revoke(request: HttpRequest, slug: str, assignment_id: int) -> RoleOut:
-    assignment = services.role_revoke(
+def role_revoke(request: HttpRequest, slug: str, assignment_id: int) -> RoleOut | HttpResponse:
+    return idempotent(
+        RoleOut.from_assignment,
+        services.role_revoke,
         actor=auth_user(request),
         assignment_id=assignment_id,
         municipality=municipality_or_404(slug),
     )
-    return RoleOut.from_assignment(assignment)
 
 
 class VerificationOut(Schema):

@@ -33,3 +33,11 @@ def outbox_purge_task() -> int:
     from identity.outbox import outbox_purge
 
     return outbox_purge()
+
+
+@shared_task(ignore_result=True)
+def idempotency_purge_task() -> int:
+    """Hourly: forget the stored answers of `Idempotency-Key` writes once they expire (24 h)."""
+    from identity.idempotency import idempotency_purge
+
+    return idempotency_purge()

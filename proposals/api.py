@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema, Status
 
 from identity.api import AUTH, auth_user, errors, municipality_or_404, optional_user, page_slice
 from identity.api_auth import AUTH_BATCHED
 from identity.errors import NotFound
+from identity.idempotency import answered, claim_current, idempotent
 from proposals import selectors, services
-from proposals.models import Decision, Proposal, ProposalType
+from proposals.models import CouncilAnswer, Decision, Proposal, ProposalType
 from proposals.models import Status as ProposalStatus
 
 router = Router(tags=["proposals"])
@@ -242,8 +243,12 @@ def proposal_daily(request: HttpRequest, slug: str, proposal_id: int) -> list[Da
     response={201: ProposalOut, **errors(400, 401, 403, 404, 422)},
     auth=AUTH,
 )
-def proposal_file(request: HttpRequest, slug: str, payload: ProposalIn) -> Status[ProposalOut]:
-    proposal = services.proposal_file(
+def proposal_file(
+    request: HttpRequest, slug: str, payload: ProposalIn
+) -> Status[ProposalOut] | HttpResponse:
+    return idempotent(
+        lambda proposal: Status(201, ProposalOut.of(proposal)),
+        services.proposal_file,
         actor=auth_user(request),
         municipality=municipality_or_404(slug),
         type_id=payload.type_id,
@@ -255,7 +260,6 @@ def proposal_file(request: HttpRequest, slug: str, payload: ProposalIn) -> Statu
             location=payload.location,
         ),
     )
-    return Status(201, ProposalOut.of(proposal))
 
 
 @router.post(
@@ -263,11 +267,14 @@ def proposal_file(request: HttpRequest, slug: str, payload: ProposalIn) -> Statu
     response={200: ProposalOut, **errors(401, 403, 404, 409, 422)},
     auth=AUTH,
 )
-def proposal_open(request: HttpRequest, slug: str, proposal_id: int) -> ProposalOut:
-    proposal = services.collection_open(
-        actor=auth_user(request), municipality=municipality_or_404(slug), proposal_id=proposal_id
+def proposal_open(request: HttpRequest, slug: str, proposal_id: int) -> ProposalOut | HttpResponse:
+    return idempotent(
+        ProposalOut.of,
+        services.collection_open,
+        actor=auth_user(request),
+        municipality=municipality_or_404(slug),
+        proposal_id=proposal_id,
     )
-    return ProposalOut.of(proposal)
 
 
 @router.post(
@@ -280,20 +287,27 @@ def proposal_open(request: HttpRequest, slug: str, proposal_id: int) -> Proposal
         "(`not_verified`, `under_age`, `not_resident`, …); 410 `collection_closed`."
     ),
 )
-async def signature_add(request: HttpRequest, slug: str, proposal_id: int) -> Status[SignatureOut]:
+async def signature_add(
+    request: HttpRequest, slug: str, proposal_id: int
+) -> Status[SignatureOut] | HttpResponse:
+    def render(result: services.SignatureResult) -> Status[SignatureOut]:
+        return Status(
+            201,
+            SignatureOut(
+                signature_count=result.count,
+                threshold=result.threshold,
+                crossed_threshold=result.crossed_threshold,
+            ),
+        )
+
+    claim = claim_current(render)
     result = await services.signature_add_batched(
         actor=request.auth,  # type: ignore[attr-defined]
         municipality_slug=slug,
         proposal_id=proposal_id,
+        idempotency=claim,
     )
-    return Status(
-        201,
-        SignatureOut(
-            signature_count=result.count,
-            threshold=result.threshold,
-            crossed_threshold=result.crossed_threshold,
-        ),
-    )
+    return answered(claim) or render(result)
 
 
 @router.delete(
@@ -307,12 +321,20 @@ async def signature_add(request: HttpRequest, slug: str, proposal_id: int) -> St
         "signatures cannot be withdrawn; 410 `collection_closed`."
     ),
 )
-def signature_withdraw(request: HttpRequest, slug: str, proposal_id: int) -> SignatureOut:
-    count = services.signature_withdraw(
-        actor=auth_user(request), municipality=municipality_or_404(slug), proposal_id=proposal_id
+def signature_withdraw(
+    request: HttpRequest, slug: str, proposal_id: int
+) -> SignatureOut | HttpResponse:
+    def render(count: int) -> SignatureOut:
+        threshold = Proposal.objects.values_list("threshold", flat=True).get(pk=proposal_id)
+        return SignatureOut(signature_count=count, threshold=threshold, crossed_threshold=False)
+
+    return idempotent(
+        render,
+        services.signature_withdraw,
+        actor=auth_user(request),
+        municipality=municipality_or_404(slug),
+        proposal_id=proposal_id,
     )
-    threshold = Proposal.objects.values_list("threshold", flat=True).get(pk=proposal_id)
-    return SignatureOut(signature_count=count, threshold=threshold, crossed_threshold=False)
 
 
 @router.post(
@@ -322,22 +344,26 @@ def signature_withdraw(request: HttpRequest, slug: str, proposal_id: int) -> Sig
 )
 def proposal_answer(
     request: HttpRequest, slug: str, proposal_id: int, payload: AnswerIn
-) -> Status[AnswerOut]:
-    answer = services.proposal_answer(
+) -> Status[AnswerOut] | HttpResponse:
+    def render(answer: CouncilAnswer) -> Status[AnswerOut]:
+        return Status(
+            201,
+            AnswerOut(
+                proposal_id=proposal_id,
+                decision=Decision(answer.decision),
+                reasons=answer.reasons,
+                answered_at=answer.answered_at,
+            ),
+        )
+
+    return idempotent(
+        render,
+        services.proposal_answer,
         actor=auth_user(request),
         municipality=municipality_or_404(slug),
         proposal_id=proposal_id,
         decision=payload.decision.value,
         reasons=payload.reasons,
-    )
-    return Status(
-        201,
-        AnswerOut(
-            proposal_id=proposal_id,
-            decision=Decision(answer.decision),
-            reasons=answer.reasons,
-            answered_at=answer.answered_at,
-        ),
     )
 
 
@@ -345,8 +371,6 @@ def proposal_answer(
     "/municipalities/{slug}/answers", response={200: list[AnswerOut], **errors(404)}, auth=None
 )
 def answers(request: HttpRequest, slug: str) -> list[AnswerOut]:
-    from proposals.models import CouncilAnswer
-
     rows = CouncilAnswer.objects.filter(proposal__municipality=municipality_or_404(slug)).order_by(
         "answered_at"
     )

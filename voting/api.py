@@ -15,6 +15,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from identity.api import AUTH, InvalidOut, auth_user, errors, municipality_or_404
 from identity.api_auth import AUTH_BATCHED
+from identity.idempotency import answered, claim_current, idempotent
 from voting import exports, selectors, services
 from voting.models import Election
 
@@ -260,13 +261,25 @@ def ballot_context(request: HttpRequest, slug: str, election_id: int) -> dict[st
 )
 async def ballot_cast(
     request: HttpRequest, slug: str, election_id: int, payload: BallotIn
-) -> Status[Any]:
+) -> Status[Any] | HttpResponse:
+    def render(receipt: services.CastReceipt) -> Status[CastOut]:
+        return Status(
+            201,
+            CastOut(
+                tracker=receipt.tracker,
+                cast_at=receipt.cast_at,
+                replaced_previous=receipt.replaced_previous,
+            ),
+        )
+
+    claim = claim_current(render)
     try:
         receipt = await services.ballot_cast_batched(
             actor=request.auth,  # type: ignore[attr-defined]
             municipality_slug=slug,
             election_id=election_id,
             ballot_json=payload.dict(),
+            idempotency=claim,
         )
     except services.BallotRejected as rejected:
         return Status(
@@ -275,14 +288,7 @@ async def ballot_cast(
                 code=rejected.code, message=str(rejected.message), failures=rejected.failures
             ),
         )
-    return Status(
-        201,
-        CastOut(
-            tracker=receipt.tracker,
-            cast_at=receipt.cast_at,
-            replaced_previous=receipt.replaced_previous,
-        ),
-    )
+    return answered(claim) or render(receipt)
 
 
 @router.post(
@@ -298,9 +304,13 @@ async def ballot_cast(
 )
 def ballot_audit(
     request: HttpRequest, slug: str, election_id: int, payload: AuditIn
-) -> Status[Any]:
+) -> Status[Any] | HttpResponse:
     try:
-        receipt = services.ballot_audit(
+        return idempotent(
+            lambda receipt: Status(
+                201, AuditOut(tracker=receipt.tracker, selections=receipt.selections)
+            ),
+            services.ballot_audit,
             actor=auth_user(request),
             municipality=municipality_or_404(slug),
             election_id=election_id,
@@ -314,7 +324,6 @@ def ballot_audit(
                 code=rejected.code, message=str(rejected.message), failures=rejected.failures
             ),
         )
-    return Status(201, AuditOut(tracker=receipt.tracker, selections=receipt.selections))
 
 
 @router.get(

@@ -141,6 +141,10 @@ CELERY_BEAT_SCHEDULE = {
     # that delivers whatever a nudge missed (a broker outage) and retries failures with backoff.
     "outbox-relay": {"task": "identity.tasks.outbox_relay_task", "schedule": schedule(2.0)},
     "outbox-purge": {"task": "identity.tasks.outbox_purge_task", "schedule": schedule(3600.0)},
+    "idempotency-purge": {
+        "task": "identity.tasks.idempotency_purge_task",
+        "schedule": schedule(3600.0),
+    },
     "proposals-close-due": {
         "task": "proposals.tasks.close_due_collections",
         "schedule": schedule(60.0),

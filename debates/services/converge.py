@@ -28,6 +28,7 @@ from debates.models import (
 from debates.services.common import debate_get, require_moderator, require_part
 from identity.audit import audit_record
 from identity.errors import Conflict, InvalidInput, NotFound
+from identity.idempotency import stores_answer
 from identity.models import User
 
 
@@ -178,6 +179,7 @@ MAX_PENDING_PER_PERSON = 10
 
 
 @transaction.atomic(durable=True)
+@stores_answer
 def statement_submit(*, actor: User, debate_id: int, text: str) -> Statement:
     """A participant proposes a statement in the converge phase; it waits for a moderator."""
     debate = debate_get(debate_id)
@@ -244,6 +246,7 @@ class VoteResult:
 
 
 @transaction.atomic(durable=True)
+@stores_answer
 def vote_cast(*, actor: User, statement_id: int, value: int) -> VoteResult:
     """Agree (1), disagree (-1) or pass (0) on a published statement; a later vote replaces the
     earlier one. One row per participant and statement (unique constraint; a concurrent second

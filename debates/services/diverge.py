@@ -11,6 +11,7 @@ from debates.models import MAX_COMMENT_DEPTH, Comment, Contribution, Reaction
 from debates.services.common import contribution_get, debate_get, require_part
 from identity.audit import audit_record
 from identity.errors import Conflict, InvalidInput, NotFound
+from identity.idempotency import stores_answer
 from identity.models import User
 
 
@@ -29,6 +30,7 @@ def _visible(contribution: Contribution) -> None:
 
 
 @transaction.atomic(durable=True)
+@stores_answer
 def contribution_add(
     *, actor: User, debate_id: int, body: str, title: str = "", category: str = ""
 ) -> Contribution:
@@ -53,6 +55,7 @@ def contribution_add(
 
 
 @transaction.atomic(durable=True)
+@stores_answer
 def comment_add(
     *, actor: User, contribution_id: int, body: str, parent_id: int | None = None
 ) -> Comment:
@@ -93,6 +96,7 @@ def comment_add(
 
 
 @transaction.atomic(durable=True)
+@stores_answer
 def reaction_toggle(*, actor: User, contribution_id: int, on: bool = True) -> bool:
     """Set or clear `actor`'s 'this helped me think'. Idempotent: returns False, writing nothing,
     when the reaction is already in the asked state (a double click, or a concurrent request)."""

@@ -10,6 +10,7 @@ from debates.models import Comment, Contribution, Debate, Report
 from debates.services.common import require_moderator
 from identity.audit import audit_record
 from identity.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from identity.idempotency import stores_answer
 from identity.models import User
 
 
@@ -59,6 +60,7 @@ def content_hide(*, actor: User, target: Contribution | Comment, reason: str) ->
 
 
 @transaction.atomic(durable=True)
+@stores_answer
 def report_file(*, actor: User, target: Contribution | Comment, reason: str) -> Report:
     """Anyone signed in may report; one open report per person and target."""
     if not actor.is_authenticated or not actor.is_active:

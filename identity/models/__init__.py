@@ -7,6 +7,7 @@ from identity.models.accounts import (
     UserManager,
 )
 from identity.models.audit import AuditCheckpoint, AuditEntry
+from identity.models.idempotency import IdempotentAnswer
 from identity.models.oidc import IdentityProvider
 from identity.models.outbox import OutboxMessage
 from identity.models.verification import (
@@ -24,6 +25,7 @@ __all__ = [
     "AuditEntry",
     "DocumentType",
     "EndReason",
+    "IdempotentAnswer",
     "IdentityProvider",
     "Municipality",
     "OutboxMessage",

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from identity import permissions
 from identity.audit import audit_record
 from identity.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from identity.idempotency import stores_answer
 from identity.models import Municipality, Role, RoleAssignment, User
 
 MUNICIPALITY_EDITABLE = (
@@ -129,6 +130,7 @@ def account_flags_set(*, actor: User, user_id: int, flags: dict[str, bool]) -> U
 
 
 @transaction.atomic(durable=True)
+@stores_answer
 def role_grant(
     *, actor: User | None, municipality: Municipality, email: str, role: str
 ) -> RoleAssignment:
@@ -161,6 +163,7 @@ def role_grant(
 
 
 @transaction.atomic(durable=True)
+@stores_answer
 def role_revoke(
     *, actor: User | None, assignment_id: int, municipality: Municipality
 ) -> RoleAssignment:

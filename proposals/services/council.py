@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from identity.audit import audit_record
 from identity.errors import Conflict, InvalidFields, InvalidInput
+from identity.idempotency import stores_answer
 from identity.models import Municipality, User
 from identity.permissions import require
 from proposals import permissions
@@ -118,6 +119,7 @@ def document_attach(
 
 
 @transaction.atomic(durable=True)
+@stores_answer
 def proposal_answer(
     *, actor: User, municipality: Municipality, proposal_id: int, decision: str, reasons: str
 ) -> CouncilAnswer:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from identity.audit import audit_record
 from identity.eligibility import TOKYO
 from identity.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from identity.idempotency import stores_answer
 from identity.models import Municipality, User
 from proposals import permissions
 from proposals.models import (
@@ -32,6 +33,7 @@ class ProposalDraft:
 
 
 @transaction.atomic(durable=True)
+@stores_answer
 def proposal_file(
     *, actor: User, municipality: Municipality, type_id: int, draft: ProposalDraft
 ) -> Proposal:
@@ -92,6 +94,7 @@ def _closing_time(proposal_type: ProposalType, opens: datetime) -> datetime:
 
 
 @transaction.atomic(durable=True)
+@stores_answer
 def collection_open(*, actor: User, municipality: Municipality, proposal_id: int) -> Proposal:
     """The author opens signature collection; the goal is fixed from the type at this moment."""
     proposal = locked_proposal(proposal_id, municipality)

@@ -27,6 +27,7 @@ from identity.errors import (
     NotSignedIn,
     PermissionDenied,
 )
+from identity.idempotency import Claim, claims_store, claims_take, stores_answer
 from identity.keys import PersonFacts
 from identity.models import Municipality, User
 from identity.permissions import require
@@ -135,9 +136,15 @@ def _proposal_for_online_signing(
 
 
 @transaction.atomic(durable=True)
-def _sign_alone(*, actor: User, municipality: Municipality, proposal_id: int) -> SignatureResult:
+def _sign_alone(
+    *, actor: User, municipality: Municipality, proposal_id: int, claim: Claim | None = None
+) -> SignatureResult:
     """One signature in a transaction of its own: for the requests a group commit leaves out (the
     same person twice, already signed, or a batch that a concurrent signature rolled back)."""
+    if claim is not None:
+        (refusal,) = claims_take([(actor.pk, claim)])
+        if refusal is not None:
+            raise refusal
     now = timezone.now()
     proposal = _proposal_for_online_signing(municipality, proposal_id, now)
     decision = eligibility(actor, municipality, now, permissions.signer_rule(proposal.type))
@@ -169,7 +176,10 @@ def _sign_alone(*, actor: User, municipality: Municipality, proposal_id: int) ->
     count = _bump(proposal.pk, +1)
     crossed = count == proposal.threshold and _record_crossing(proposal, now)
     publish_signature_count(proposal.pk)
-    return SignatureResult(signature, count, crossed, proposal.threshold)
+    result = SignatureResult(signature, count, crossed, proposal.threshold)
+    if claim is not None:
+        claims_store([(actor.pk, claim, result)])
+    return result
 
 
 def _already_signed() -> Conflict:
@@ -211,16 +221,19 @@ def _bump_many(deltas: dict[int, int]) -> dict[int, int]:
 @dataclass(frozen=True)
 class SignRequest:
     """One resident asking to sign one proposal online (an item of a group commit). The actor
-    may still be an unchecked session token: the batch checks all its tokens together."""
+    may still be an unchecked session token: the batch checks all its tokens together. With an
+    `Idempotency-Key`, its claim: the answer is stored in the signature's transaction."""
 
     actor: User | SessionToken
     proposal_id: int
+    idempotency: Claim | None = None
 
 
 @dataclass(frozen=True)
 class _Signer:
     actor: User
     proposal_id: int
+    claim: Claim | None = None
 
 
 # A request's answer: its result, the domain error to answer, or (rarely) the exception that
@@ -236,6 +249,11 @@ def _add_batch(
     outcomes: list[_Outcome | None] = [None] * len(requests)
     alone: list[int] = []
     with transaction.atomic(durable=True):
+        # Keys first: a retry is answered from its first answer, whatever the proposal's state.
+        keyed = [(i, r.actor.pk, r.claim) for i, r in enumerate(requests) if r.claim is not None]
+        taken = claims_take([(scope, claim) for _i, scope, claim in keyed])
+        for (index, _scope, _claim), refusal in zip(keyed, taken, strict=True):
+            outcomes[index] = refusal
         now = timezone.now()
         proposals = _proposals_for_online_signing(
             municipality, {request.proposal_id for request in requests}, now
@@ -243,6 +261,8 @@ def _add_batch(
         # Judged per kind of proposal (its rule), each kind with one query.
         by_type: dict[int, tuple[ProposalType, list[int]]] = {}
         for index, request in enumerate(requests):
+            if outcomes[index] is not None:
+                continue
             proposal = proposals[request.proposal_id]
             if isinstance(proposal, DomainError):
                 outcomes[index] = proposal
@@ -320,6 +340,14 @@ def _add_batch(
                 proposal = proposals[proposal_id]
                 assert isinstance(proposal, Proposal)
                 _settle(proposal, group, counts[proposal_id], now, outcomes)
+            # The answers of the keyed signatures, stored with them (one INSERT).
+            claims_store(
+                [
+                    (requests[index].actor.pk, claim, outcomes[index])
+                    for index, _sig in signatures
+                    if (claim := requests[index].claim) is not None
+                ]
+            )
     return outcomes, sorted(alone)
 
 
@@ -367,7 +395,7 @@ def signature_add_many(
         if user is None:
             outcomes[index] = NotSignedIn(_("Please sign in first."))
         else:
-            signers.append(_Signer(user, request.proposal_id))
+            signers.append(_Signer(user, request.proposal_id, request.idempotency))
             positions.append(index)
     if signers:
         try:
@@ -378,7 +406,10 @@ def signature_add_many(
             signer = signers[index]
             try:
                 batch[index] = _sign_alone(
-                    actor=signer.actor, municipality=municipality, proposal_id=signer.proposal_id
+                    actor=signer.actor,
+                    municipality=municipality,
+                    proposal_id=signer.proposal_id,
+                    claim=signer.claim,
                 )
             except Exception as failed:  # this request's answer alone; the others stand
                 batch[index] = failed
@@ -407,14 +438,21 @@ _signing: MicroBatcher[_Queued, SignatureResult] = MicroBatcher(
 
 
 async def signature_add_batched(
-    *, actor: User | SessionToken, municipality_slug: str, proposal_id: int
+    *,
+    actor: User | SessionToken,
+    municipality_slug: str,
+    proposal_id: int,
+    idempotency: Claim | None = None,
 ) -> SignatureResult:
     """`signature_add` for async callers: requests in flight together are signed in one group
     commit (identity/batching.py); each gets its own result or raises its own error."""
-    return await _signing.submit(_Queued(municipality_slug, SignRequest(actor, proposal_id)))
+    return await _signing.submit(
+        _Queued(municipality_slug, SignRequest(actor, proposal_id, idempotency))
+    )
 
 
 @transaction.atomic(durable=True)
+@stores_answer
 def signature_withdraw(*, actor: User, municipality: Municipality, proposal_id: int) -> int:
     proposal = (
         Proposal.objects.select_related("type")

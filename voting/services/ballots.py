@@ -33,6 +33,7 @@ from identity.errors import (
     NotSignedIn,
     PermissionDenied,
 )
+from identity.idempotency import Claim, claims_store, claims_take, stores_answer
 from identity.models import Municipality, User
 from voting.election import ElectionContext, ballot_tracker, verify_ballot
 from voting.election.arith import invert, powmod
@@ -314,7 +315,11 @@ def _tracker_conflict(tracker: str, *, auditing: bool) -> Conflict:
 
 
 @transaction.atomic(durable=True)
-def _store(*, actor: User, prepared: PreparedBallot) -> CastReceipt:
+def _store(*, actor: User, prepared: PreparedBallot, claim: Claim | None = None) -> CastReceipt:
+    if claim is not None:
+        (refusal,) = claims_take([(actor.pk, claim)])
+        if refusal is not None:
+            raise refusal
     election, now = _lock_voter_then_election(prepared.roll_entry_id, prepared.election_id)
     if not (election.status == Status.FROZEN and election.opens_at <= now < election.closes_at):
         raise _not_open(election, now)
@@ -356,12 +361,17 @@ def _store(*, actor: User, prepared: PreparedBallot) -> CastReceipt:
     )
     # No audit entry: the public bulletin board is the record of ballots (design.md, "Secrecy").
     _send_receipts([ballot.pk])
-    return CastReceipt(ballot.pk, prepared.tracker, now, bool(replaced))
+    receipt = CastReceipt(ballot.pk, prepared.tracker, now, bool(replaced))
+    if claim is not None:
+        claims_store([(actor.pk, claim, receipt)])
+    return receipt
 
 
-def _store_alone(*, actor: User, prepared: PreparedBallot) -> CastReceipt:
+def _store_alone(
+    *, actor: User, prepared: PreparedBallot, claim: Claim | None = None
+) -> CastReceipt:
     try:
-        return _store(actor=actor, prepared=prepared)
+        return _store(actor=actor, prepared=prepared, claim=claim)
     except _TrackerTaken:
         raise _tracker_conflict(prepared.tracker, auditing=False) from None
 
@@ -401,12 +411,43 @@ def _group_plan(
 
 @transaction.atomic(durable=True)
 def _store_group(
-    election_id: int, casts: Sequence[tuple[User, PreparedBallot]]
-) -> tuple[dict[int, CastReceipt], list[int]]:
+    election_id: int,
+    casts: Sequence[tuple[User, PreparedBallot]],
+    claims: Sequence[Claim | None],
+) -> tuple[dict[int, CastReceipt | Exception], list[int]]:
     """`_store` for several voters' ballots of one election in one transaction (PostgreSQL): the
     roll entries locked in id order, the election share-locked and the clock read once, one
     UPDATE superseding, one INSERT, one audit INSERT. Casts whose tracker is taken already are
-    left out (their positions returned) for the single path to refuse with its reason."""
+    left out (their positions returned) for the single path to refuse with its reason. A cast
+    whose `Idempotency-Key` has an answer (or is in progress) is answered so and not stored; the
+    others' answers are stored with them (one INSERT)."""
+    keyed = [(i, casts[i][0].pk, claim) for i, claim in enumerate(claims) if claim is not None]
+    taken = claims_take([(scope, claim) for _i, scope, claim in keyed])
+    outcomes: dict[int, CastReceipt | Exception] = {
+        i: refusal for (i, _s, _c), refusal in zip(keyed, taken, strict=True) if refusal is not None
+    }
+    if not outcomes:
+        answers, left_out = _store_group_acts(election_id, casts, claims)
+        return dict(answers), left_out
+    rest = [i for i in range(len(casts)) if i not in outcomes]
+    if not rest:
+        return outcomes, []
+    try:
+        answers, left_out = _store_group_acts(
+            election_id, [casts[i] for i in rest], [claims[i] for i in rest]
+        )
+    except DomainError as refusal:  # refused before any write (not open, not found)
+        outcomes.update(dict.fromkeys(rest, refusal))
+        return outcomes, []
+    outcomes.update({rest[position]: answer for position, answer in answers.items()})
+    return outcomes, [rest[position] for position in left_out]
+
+
+def _store_group_acts(
+    election_id: int,
+    casts: Sequence[tuple[User, PreparedBallot]],
+    claims: Sequence[Claim | None],
+) -> tuple[dict[int, CastReceipt], list[int]]:
     entry_ids = sorted(prepared.roll_entry_id for _actor, prepared in casts)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -477,18 +518,31 @@ def _store_group(
     # No audit entries: the public bulletin board is the record of ballots.
     if receipts:
         _send_receipts([r.ballot_id for r in receipts.values()])
+        claims_store(
+            [
+                (casts[index][0].pk, claim, receipt)
+                for index, receipt in receipts.items()
+                if (claim := claims[index]) is not None
+            ]
+        )
     return receipts, left_out
 
 
 def ballot_store_many(
     casts: Sequence[tuple[User, PreparedBallot]],
+    *,
+    idempotency: Sequence[Claim | None] = (),
 ) -> list[CastReceipt | DomainError | Exception]:
     """`ballot_store` for many verified ballots (e.g. one verification batch): for each, its
     receipt or the refusal ballot_store would raise. On PostgreSQL the first cast of each voter
     shares one transaction with the others of its election (group commit); a voter's later
     casts in the list, a tracker taken already, and every cast elsewhere are stored one by one
     alone afterwards, in list order, so each voter's later ballot supersedes the
-    earlier one as if all had been sent one after the other."""
+    earlier one as if all had been sent one after the other. `idempotency` (one per cast, or
+    empty) carries each request's `Idempotency-Key` claim: its answer is stored in the cast's
+    transaction, and a key already answered is answered from it without a second ballot."""
+    claims: list[Claim | None] = list(idempotency) or [None] * len(casts)
+    assert len(claims) == len(casts)
     results: list[CastReceipt | DomainError | Exception | None] = [None] * len(casts)
     alone: list[int] = []
     if connection.vendor == "postgresql" and len(casts) > 1:
@@ -498,7 +552,9 @@ def ballot_store_many(
                 alone.append(indices[0])
                 continue
             try:
-                receipts, left_out = _store_group(election_id, [casts[i] for i in indices])
+                receipts, left_out = _store_group(
+                    election_id, [casts[i] for i in indices], [claims[i] for i in indices]
+                )
             except _GroupRefused:
                 alone.extend(indices)
                 continue
@@ -515,7 +571,7 @@ def ballot_store_many(
     for i in alone:
         actor, prepared = casts[i]
         try:
-            results[i] = _store_alone(actor=actor, prepared=prepared)
+            results[i] = _store_alone(actor=actor, prepared=prepared, claim=claims[i])
         except Exception as failed:  # this ballot's answer alone; the others stand
             results[i] = failed
     assert all(result is not None for result in results)
@@ -595,6 +651,7 @@ def revealed_selections(
 
 
 @transaction.atomic(durable=True)
+@stores_answer
 def _audit_insert(
     *, actor: User, prepared: PreparedBallot, randomness: list[Any], selections: dict[str, Any]
 ) -> AuditReceipt:

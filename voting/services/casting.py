@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 
 from identity.batching import MicroBatcher
 from identity.errors import DomainError, NotFound, NotSignedIn
+from identity.idempotency import Claim, answers_lookup
 from identity.models import User
 from identity.selectors import municipality_cached
 from identity.session_tokens import SessionToken, resolve_actors
@@ -46,20 +47,34 @@ class CastRequest:
     municipality_slug: str
     election_id: int
     ballot_json: Mapping[str, Any]
+    idempotency: Claim | None = None
 
 
 @dataclass(frozen=True)
 class _Ready:
     actor: User
     prepared: PreparedBallot
+    claim: Claim | None = None
 
 
-def _prepare_many(requests: list[CastRequest]) -> list[_Ready | DomainError]:
+def _prepare_many(requests: list[CastRequest]) -> list[_Ready | Exception]:
     users = resolve_actors([r.actor for r in requests])
-    ready: list[_Ready | DomainError | None] = [None] * len(requests)
+    ready: list[_Ready | Exception | None] = [None] * len(requests)
+    # A retry is answered from its first answer before any check (the election may have closed
+    # since); the store step takes the claim again, inside the cast's transaction.
+    keyed = [
+        (index, user.pk, request.idempotency)
+        for index, (request, user) in enumerate(zip(requests, users, strict=True))
+        if user is not None and request.idempotency is not None
+    ]
+    found = answers_lookup([(scope, claim) for _index, scope, claim in keyed])
+    for (index, _scope, _claim), verdict in zip(keyed, found, strict=True):
+        ready[index] = verdict
     checks: list[tuple[int, PrepareRequest]] = []
     for index, (request, user) in enumerate(zip(requests, users, strict=True)):
         municipality = municipality_cached("slug", request.municipality_slug)
+        if ready[index] is not None:
+            continue
         if user is None:
             ready[index] = NotSignedIn(_("Please sign in first."))
         elif municipality is None:
@@ -73,7 +88,11 @@ def _prepare_many(requests: list[CastRequest]) -> list[_Ready | DomainError]:
             )
     prepared = ballot_prepare_many([check for _, check in checks])
     for (index, check), outcome in zip(checks, prepared, strict=True):
-        ready[index] = outcome if isinstance(outcome, DomainError) else _Ready(check.actor, outcome)
+        ready[index] = (
+            outcome
+            if isinstance(outcome, DomainError)
+            else _Ready(check.actor, outcome, requests[index].idempotency)
+        )
     return [outcome for outcome in ready if outcome is not None]
 
 
@@ -99,7 +118,10 @@ def _verify_many(items: list[_Proofs]) -> list[list[str]]:
 
 
 def _store_many(items: list[_Ready]) -> Sequence[CastReceipt | DomainError | Exception]:
-    return ballot_store_many([(item.actor, item.prepared) for item in items])
+    return ballot_store_many(
+        [(item.actor, item.prepared) for item in items],
+        idempotency=[item.claim for item in items],
+    )
 
 
 _preparing: MicroBatcher[CastRequest, _Ready] = MicroBatcher(_prepare_many)
@@ -117,10 +139,18 @@ _storing: MicroBatcher[_Ready, CastReceipt] = MicroBatcher(_store_many, max_batc
 
 
 async def ballot_cast_batched(
-    *, actor: User | SessionToken, municipality_slug: str, election_id: int, ballot_json: Any
+    *,
+    actor: User | SessionToken,
+    municipality_slug: str,
+    election_id: int,
+    ballot_json: Any,
+    idempotency: Claim | None = None,
 ) -> CastReceipt:
-    """`ballot_cast` for async callers, each step shared with the ballots in flight with it."""
-    ready = await _preparing.submit(CastRequest(actor, municipality_slug, election_id, ballot_json))
+    """`ballot_cast` for async callers, each step shared with the ballots in flight with it.
+    With an `Idempotency-Key` claim, the answer is stored in the ballot's transaction."""
+    ready = await _preparing.submit(
+        CastRequest(actor, municipality_slug, election_id, ballot_json, idempotency)
+    )
     failures = await _verifying.submit((ready.prepared.ctx, ready.prepared.content))
     if failures:
         raise BallotRejected(failures)

@@ -4,14 +4,17 @@ window of the limits behind the URL that answered."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.core.cache import cache
 from django.test import Client
 
 from config.settings import base
+from tests.asgi import api_headers, asgi_call
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -64,3 +67,16 @@ def test_signup_429_says_retry_after(settings: Any) -> None:
     refused = client.post("/accounts/signup/", {"email": "new9@example.jp"})
     assert refused.status_code == 429
     assert refused["Retry-After"] == "600"  # follows the configured window
+
+
+@pytest.mark.django_db(transaction=True)
+def test_retry_after_under_asgi() -> None:
+    """The same through config/asgi.py, as uvicorn serves it (the middleware's async path)."""
+    user = UserFactory()
+    body = json.dumps({"email": user.email}).encode()
+    url = "/_allauth/app/v1/auth/password/request"
+    call = async_to_sync(asgi_call)
+    replies = [call(url, body=body, headers=api_headers(None)) for _ in range(6)]
+    assert [r.status for r in replies] == [200] * 5 + [429]
+    assert replies[5].headers["retry-after"] == "60"
+    assert replies[5].body["status"] == 429

@@ -10,6 +10,8 @@ client (sync mode) they are Django's classes unchanged. Why each is safe inline:
 
 - `SecurityMiddleware`, `XFrameOptionsMiddleware`: compare settings, read request headers, set
   response headers. No I/O.
+- `CSPMiddleware` (django-csp): installs a lazy nonce on the request, builds the header from
+  settings on the response. No I/O.
 - `CommonMiddleware`: user-agent regexes, the host, the APPEND_SLASH check (URL resolution, which
   Django's async handler itself runs on the loop), `Content-Length` of a body already in memory.
 - `LocaleMiddleware`: the language cookie and Accept-Language, checked against LANGUAGES; each
@@ -40,6 +42,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from csp import middleware as csp
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import middleware as auth
@@ -118,6 +121,10 @@ def session_may_load(request: HttpRequest) -> bool:
 
 
 class SecurityMiddleware(NativeAsync, security.SecurityMiddleware):
+    pass
+
+
+class CSPMiddleware(NativeAsync, csp.CSPMiddleware):
     pass
 
 

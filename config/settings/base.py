@@ -5,6 +5,7 @@ from typing import Any
 
 import environ
 from celery.schedules import schedule
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -30,6 +31,7 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.openid_connect",
     "allauth.mfa",
     "allauth.headless",
+    "csp",
     "ninja",
     "identity",
     "proposals",
@@ -44,6 +46,10 @@ MIDDLEWARE = [
     "config.request_id.RequestIdMiddleware",
     "config.metrics.RequestMetricsMiddleware",
     "config.middleware.SecurityMiddleware",
+    "config.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "config.security_headers.RetryAfterMiddleware",
+    "config.security_headers.NoStoreWhenSignedInMiddleware",
     "servestatic.middleware.ServeStaticMiddleware",
     "identity.middleware.MunicipalityMiddleware",
     "config.middleware.SessionMiddleware",
@@ -223,7 +229,18 @@ ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
-ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+# Failed sign-ins (password, or a code at the two-step stage) lock out an address, not an account
+# (identity/signin.py; docs/decisions.md): allauth's own `login_failed` counts per address across
+# accounts; ours count per account at one address (short and hourly) and per account from
+# everywhere, a ceiling far above what its owner will ever hit, that bounds a distributed attack.
+ACCOUNT_ADAPTER = "identity.signin.AccountAdapter"
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": "10/m/ip",
+    "login_failed_address": "5/5m/key",
+    "login_failed_address_hourly": "15/1h/key",
+    "login_failed_account": "100/1h/key",
+}
+MFA_FORMS = {"authenticate": "identity.signin.AuthenticateForm"}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = "Mebuku"
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
@@ -254,6 +271,55 @@ CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# A body above this (JSON, form fields; not multipart files) answers 413 (config/errors.py).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
+# Content-Security-Policy (django-csp): scripts, styles and everything else from this origin only;
+# no inline script or style anywhere (tests/security/test_headers.py scans the templates). `data:`
+# images: allauth shows the TOTP set-up QR code as a data URI. WebSockets are `'self'` (CSP 3).
+# No `form-action`: browsers apply it to the redirect after a POST, which would stop the sign-in
+# at a municipality's OpenID Connect provider.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+    }
+}
+# Permissions-Policy (django-permissions-policy): passkeys (WebAuthn, two-step sign-in) for this
+# origin; every powerful feature the site never uses is off for it and for anything it embeds.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    "publickey-credentials-create": ["self"],
+    "publickey-credentials-get": ["self"],
+    **{
+        feature: []
+        for feature in (
+            "accelerometer",
+            "autoplay",
+            "bluetooth",
+            "browsing-topics",
+            "camera",
+            "display-capture",
+            "geolocation",
+            "gyroscope",
+            "hid",
+            "idle-detection",
+            "magnetometer",
+            "microphone",
+            "midi",
+            "payment",
+            "screen-wake-lock",
+            "serial",
+            "usb",
+        )
+    },
+}
 
 # The cache's ignored errors (Redis down) are logged on this logger, once a minute at most.
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True

@@ -203,7 +203,7 @@ def register_match(request: HttpRequest) -> HttpResponse:
         status = 429
     elif form.errors:
         status = 422
-    return render(
+    response = render(
         request,
         "identity/register/match.html",
         {
@@ -214,3 +214,6 @@ def register_match(request: HttpRequest) -> HttpResponse:
         },
         status=status,
     )
+    if limited:  # at most the window: the count started within it
+        response["Retry-After"] = str(_WINDOW_SECONDS)
+    return response

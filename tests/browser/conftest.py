@@ -124,8 +124,20 @@ class CheckedPage:
     _loads: list[str] = field(default_factory=list)
     _checked_loads: set[int] = field(default_factory=set)
 
+    blocked: list[str] = field(default_factory=list)
+
     def __post_init__(self) -> None:
         self.page.on("load", lambda page: self._loads.append(page.url))
+        # What the Content-Security-Policy blocked (an inline script or style, a foreign source):
+        # Chromium reports each on the console; any fails the check of that page.
+        self.page.on(
+            "console",
+            lambda message: (
+                self.blocked.append(message.text)
+                if "Content Security Policy" in message.text
+                else None
+            ),
+        )
 
     # Navigation: each of these ends with `check()`.
 
@@ -180,6 +192,10 @@ class CheckedPage:
             for item in raw
         ]
         self.findings.extend((url, violation) for violation in violations)
+        if self.blocked:
+            listing = "\n".join(f"  {text}" for text in self.blocked)
+            self.blocked.clear()
+            pytest.fail(f"Content-Security-Policy blocked something on {url}:\n{listing}")
         blocking = [v for v in violations if v.impact in BLOCKING_IMPACTS]
         if blocking:
             listing = "\n".join(v.describe() for v in blocking)

@@ -182,3 +182,5 @@ def test_count_updates_live_in_a_second_tab(
         "() => document.querySelector('[data-count]').textContent.trim() === '1'", timeout=10_000
     )
     assert watcher.locator("[data-progress]").get_attribute("aria-valuenow") == "1"
+    # The bar is an SVG rect whose width attribute live.js sets (no inline style under the CSP).
+    assert watcher.locator("[data-progress] rect").get_attribute("width") == "50%"

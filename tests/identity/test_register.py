@@ -527,6 +527,7 @@ def test_attempts_are_limited(maebashi: Municipality, office: User, resident: Us
         assert client.post(MATCH_URL, wrong).status_code == 422
     response = client.post(MATCH_URL, match_form(TARO))  # right at last, but too late
     assert response.status_code == 429
+    assert response["Retry-After"] == "3600"
     assert "wait an hour" in response.content.decode()
     assert not Verification.objects.exists()
     assert client.get(MATCH_URL).status_code == 429

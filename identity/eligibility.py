@@ -141,6 +141,20 @@ def _current_verification(candidates: list[Verification], at: datetime) -> Verif
     return None
 
 
+def person_key(person_hash: str) -> str:
+    """The opaque key an act records for a person (see `Eligibility.person_key`)."""
+    return keyed_hash("act-person", person_hash)
+
+
+def person_keys_of(user: User, municipality_id: int) -> set[str]:
+    """Every key under which an act here may have counted this account's person: one per
+    verification they ever had here (the same person verified again keeps the same key)."""
+    hashes = Verification.objects.filter(user=user, municipality_id=municipality_id).values_list(
+        "person_hash", flat=True
+    )
+    return {person_key(hashed) for hashed in set(hashes)}
+
+
 def _judge(
     verification: Verification | None, verified_elsewhere: bool, at: datetime, rule: EligibilityRule
 ) -> Eligibility:
@@ -169,7 +183,7 @@ def _judge(
         age_bracket=age_bracket(age),
         method=verification.method,
         verification_id=verification.pk,
-        person_key=keyed_hash("act-person", verification.person_hash),
+        person_key=person_key(verification.person_hash),
     )
 
 

@@ -9,7 +9,7 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from identity.eligibility import TOKYO
+from identity.eligibility import TOKYO, person_keys_of
 from identity.models import Municipality, User
 from proposals.models import (
     SIGNABLE,
@@ -74,12 +74,21 @@ def proposal_visible(
     return proposal
 
 
-def has_signed(proposal: Proposal, user: User | None) -> bool:
+def my_signature(proposal: Proposal, user: User | None) -> Signature | None:
+    """The person's standing signature, by whichever channel it came: online under their account,
+    or entered by a clerk from the counter or a paper sheet (no account on the row). Found by the
+    person key, as the signing services' one-per-person constraint finds it, so the page can
+    never offer a signature the service would refuse as already given."""
     if user is None:
-        return False
-    return Signature.objects.filter(
-        proposal=proposal, user=user, withdrawn_at__isnull=True
-    ).exists()
+        return None
+    keys = person_keys_of(user, proposal.municipality_id)
+    return (
+        Signature.objects.filter(proposal=proposal, withdrawn_at__isnull=True)
+        .filter(Q(user=user) | Q(person_key__in=keys))
+        .only("id", "channel", "signed_at", "user_id")
+        .order_by("signed_at", "id")
+        .first()
+    )
 
 
 def daily_signatures(proposal: Proposal) -> list[tuple[date, int, int]]:

@@ -128,7 +128,8 @@ def _detail_page(
     user = _user_or_none(request)
     now = timezone.now()
     collecting = proposal.is_collecting(now)
-    signed = selectors.has_signed(proposal, user)
+    signature = selectors.my_signature(proposal, user)
+    signed = signature is not None
     decision = (
         permissions.can_sign(request.user, proposal.municipality, proposal.type, now)
         if collecting and not signed
@@ -152,6 +153,7 @@ def _detail_page(
             "body": render_markdown(proposal.body),
             "collecting": collecting,
             "signed": signed,
+            "signature": signature,
             "decision": decision,
             "percent": percent,
             "timeline": proposal.timeline.all(),

@@ -104,6 +104,9 @@ class ProposalOut(Schema):
 class ProposalDetailOut(ProposalOut):
     body: str
     location: str
+    inspection_ends_at: datetime | None = Field(
+        None, description="End of the public inspection of a certified count (objections until)."
+    )
     timeline: list[TimelineOut]
     answer: AnswerOut | None
 
@@ -210,6 +213,7 @@ def proposal_detail(request: HttpRequest, slug: str, proposal_id: int) -> Propos
         **ProposalOut.of(proposal).dict(),
         body=proposal.body,
         location=proposal.location,
+        inspection_ends_at=proposal.inspection_ends_at,
         timeline=[
             TimelineOut(status=e.status, at=e.at, note=e.note) for e in proposal.timeline.all()
         ],

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import math
 import unicodedata
+from datetime import date, datetime, timedelta
 
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from identity.eligibility import TOKYO
 from identity.models import Municipality, User
 
 
@@ -191,11 +193,21 @@ class Proposal(models.Model):
             and now < self.collection_closes_at  # type: ignore[operator]
         )
 
-    def days_left(self) -> int | None:
+    def last_signing_day(self) -> date | None:
+        """The last calendar day in Japan on which a signature is still taken (the day of the
+        closing time, or the day before when collection closes at midnight)."""
         if self.collection_closes_at is None:
             return None
-        remaining = self.collection_closes_at - timezone.now()
-        return max(0, remaining.days)
+        return (self.collection_closes_at - timedelta(microseconds=1)).astimezone(TOKYO).date()
+
+    def days_left(self, at: datetime | None = None) -> int | None:
+        """Calendar days in Japan from today to the last signing day shown beside the count:
+        opened today for 30 days → 30; on the last day → 0 ("closes today"); None once closed."""
+        now = at or timezone.now()
+        last = self.last_signing_day()
+        if last is None or not self.is_collecting(now):
+            return None
+        return (last - now.astimezone(TOKYO).date()).days
 
 
 class SignatureChannel(models.TextChoices):

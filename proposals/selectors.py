@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from identity.eligibility import TOKYO, person_keys_of
 from identity.models import Municipality, User
@@ -89,6 +90,32 @@ def my_signature(proposal: Proposal, user: User | None) -> Signature | None:
         .order_by("signed_at", "id")
         .first()
     )
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    at: datetime
+    label: str
+    note: str = ""
+
+
+def timeline(proposal: Proposal, now: datetime | None = None) -> list[TimelineItem]:
+    """The public history, plus the end of the public inspection taken from the proposal itself
+    (the date objections and finalising obey), so the page's inspection notice and its timeline
+    can never show two different dates."""
+    items = [
+        TimelineItem(event.at, str(event.get_status_display()), event.note)
+        for event in proposal.timeline.all()
+    ]
+    if proposal.inspection_ends_at is not None:
+        ended = proposal.inspection_ends_at <= (now or timezone.now())
+        items.append(
+            TimelineItem(
+                proposal.inspection_ends_at,
+                str(_("Public inspection ended") if ended else _("Public inspection ends")),
+            )
+        )
+    return sorted(items, key=lambda item: item.at)
 
 
 def daily_signatures(proposal: Proposal) -> list[tuple[date, int, int]]:

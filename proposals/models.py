@@ -300,6 +300,49 @@ class TimelineEvent(models.Model):
         return f"{self.proposal_id} {self.status}"
 
 
+# Until collection opens the text may change (proposals.services.proposal_edit).
+EDITABLE = (Status.DRAFT, Status.COMMITTEE)
+# How people name the parts of the text (in edit errors and on the timeline).
+PART_LABELS = {
+    "title": _("Title"),
+    "summary": _("Summary"),
+    "body": _("Proposal"),
+    "category": _("Category"),
+    "location": _("Location"),
+}
+
+
+class ProposalRevision(models.Model):
+    """One edit of a proposal's text before collection opened. Holds the text the edit replaced
+    (the current text is on the proposal), so every earlier version can be read back; the public
+    timeline says when the text changed and which parts."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="revisions")
+    number = models.PositiveIntegerField()
+    edited_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    edited_at = models.DateTimeField(default=timezone.now)
+    changed = models.JSONField(default=list)
+    title = models.CharField(_("title"), max_length=120)
+    summary = models.CharField(_("summary"), max_length=400)
+    body = models.TextField(_("proposal (Markdown)"))
+    category = models.CharField(_("category"), max_length=40, blank=True)
+    location = models.CharField(_("location"), max_length=120, blank=True)
+
+    class Meta:
+        ordering = ("proposal", "number")
+        verbose_name = _("proposal revision")
+        verbose_name_plural = _("proposal revisions")
+        constraints = [
+            models.UniqueConstraint(fields=["proposal", "number"], name="proposal_revision_once"),
+            models.CheckConstraint(
+                condition=Q(number__gte=1), name="proposal_revision_number_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.proposal_id} r{self.number}"
+
+
 class Follow(models.Model):
     """A resident asked for e-mail on threshold, council answer and expiry."""
 

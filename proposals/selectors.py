@@ -12,7 +12,10 @@ from django.utils.translation import gettext as _
 
 from identity.eligibility import TOKYO, person_keys_of
 from identity.models import Municipality, User
+from proposals import permissions
 from proposals.models import (
+    EDITABLE,
+    PART_LABELS,
     SIGNABLE,
     CommitteeMember,
     CouncilAnswer,
@@ -20,6 +23,7 @@ from proposals.models import (
     Follow,
     Objection,
     Proposal,
+    ProposalRevision,
     ProposalType,
     Signature,
     Status,
@@ -107,6 +111,14 @@ def timeline(proposal: Proposal, now: datetime | None = None) -> list[TimelineIt
         TimelineItem(event.at, str(event.get_status_display()), event.note)
         for event in proposal.timeline.all()
     ]
+    items += [
+        TimelineItem(
+            revision.edited_at,
+            _("Text revised"),
+            ", ".join(str(PART_LABELS.get(name, name)) for name in revision.changed),
+        )
+        for revision in revisions_of(proposal).only("edited_at", "changed")
+    ]
     if proposal.inspection_ends_at is not None:
         ended = proposal.inspection_ends_at <= (now or timezone.now())
         items.append(
@@ -151,6 +163,17 @@ def categories(municipality: Municipality) -> list[str]:
 
 
 # The proposal page's extras ---------------------------------------------------------------------
+
+
+def may_edit(proposal: Proposal, user: User | None) -> bool:
+    """Whether to offer the edit page: still being prepared, and an editor asks."""
+    return (
+        user is not None and proposal.status in EDITABLE and permissions.is_editor(user, proposal)
+    )
+
+
+def revisions_of(proposal: Proposal) -> QuerySet[ProposalRevision]:
+    return ProposalRevision.objects.filter(proposal=proposal).order_by("number")
 
 
 def committee_members(proposal: Proposal) -> list[CommitteeMember]:

@@ -18,6 +18,7 @@ urlpatterns = [
     path("<int:proposal_id>/signatories.csv", views.signatories_csv, name="signatories_csv"),
     path("new/", views.proposal_new, name="new"),
     path("<int:proposal_id>/", views.proposal_detail, name="detail"),
+    path("<int:proposal_id>/edit/", views.proposal_edit, name="edit"),
     path("<int:proposal_id>/sign/", views.proposal_sign, name="sign"),
     path(
         "<int:proposal_id>/withdraw-signature/", views.signature_withdraw, name="withdraw_signature"

@@ -212,6 +212,7 @@ HEADLESS_FRONTEND_URLS: dict[str, str] = {}
 # Residents verify through their municipality's OpenID Connect provider (identity.oidc): one
 # hidden allauth app per municipality, set up on /staff/identity-provider/. Tokens are not kept.
 SOCIALACCOUNT_ADAPTER = "identity.oidc.SocialAccountAdapter"
+ACCOUNT_ADAPTER = "identity.account_adapter.AccountAdapter"
 SOCIALACCOUNT_PROVIDERS = {
     "openid_connect": {"SCOPE": ["openid", "profile", "address"], "OAUTH_PKCE_ENABLED": True},
 }

@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from identity import permissions, selectors, services
+from identity import audit_display, permissions, selectors, services
 from identity.audit import chain_head, chain_of
 from identity.decorators import current_municipality, current_user, staff_view
 from identity.errors import DomainError
@@ -172,6 +172,14 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
+            "rows": [
+                (
+                    entry,
+                    audit_display.action_label(entry.action),
+                    audit_display.data_pairs(entry.data),
+                )
+                for entry in page
+            ],
             "query": query.urlencode(),
             "head": chain_head(chain_of(municipality)),
             "actions": selectors.audit_actions(municipality),

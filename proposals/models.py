@@ -14,9 +14,20 @@ from django.utils.translation import gettext_lazy as _
 from identity.eligibility import TOKYO
 from identity.models import Municipality, User
 
+# Dropped before matching: hyphens and dashes (Wi-Fi = WiFi = wifi) and the long-vowel mark
+# (コンピューター = コンピュータ); NFKC has already made ｰ into ー and full-width － into -.
+_FOLDED_AWAY = dict.fromkeys(map(ord, "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc\uff70"))
+# Hiragana to katakana (ぁ..ゖ → ァ..ヶ, ゝゞ → ヽヾ): ほいくえん finds ホイクエン and the reverse.
+_KATAKANA = {code: code + 0x60 for code in (*range(0x3041, 0x3097), 0x309D, 0x309E)}
+
 
 def normalize_search(text: str) -> str:
-    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+    """The one form in which both the stored search text and a query are compared: NFKC (full-
+    and half-width alike), case-folded, without hyphens or long-vowel marks, hiragana as
+    katakana, single spaces. Plain Python, so it works the same on PostgreSQL and SQLite."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    folded = folded.translate(_FOLDED_AWAY).translate(_KATAKANA)
+    return " ".join(folded.split())
 
 
 class ThresholdKind(models.TextChoices):

@@ -9,5 +9,6 @@ class DebatesConfig(AppConfig):
     def ready(self) -> None:
         from debates import (
             audit_labels,  # noqa: F401  (its actions' words in the audit log)
+            home,  # noqa: F401  (its card on the municipality home page)
             outbox,  # noqa: F401  (registers its outbox handlers)
         )

@@ -12,6 +12,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -22,7 +24,15 @@ from identity.errors import DomainError
 from identity.exports import AUDIT_COLUMNS, csv_response
 from identity.form_submit import form_submit
 from identity.forms import AuditFilterForm, MunicipalitySettingsForm, ProfileForm, RoleGrantForm
+from identity.home_cards import home_cards
 from identity.models import AuditEntry, Role
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponseBase:
+    """Browsers and crawlers ask for /favicon.ico whatever the page links; send them to the
+    static file (hashed and cached for ever in production)."""
+    return redirect(static("favicon.ico"))
 
 
 @require_GET
@@ -31,7 +41,11 @@ def home(request: HttpRequest) -> HttpResponse:
         return render(
             request, "identity/root.html", {"municipalities": selectors.municipalities_public()}
         )
-    return render(request, "identity/home.html")
+    return render(
+        request,
+        "identity/home.html",
+        {"cards": home_cards(current_municipality(request), timezone.now())},
+    )
 
 
 @login_required

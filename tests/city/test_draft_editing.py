@@ -12,7 +12,7 @@ from django.test import Client
 from identity.errors import Conflict, InvalidFields, PermissionDenied
 from identity.models import AuditEntry, Municipality
 from proposals import services
-from proposals.models import Proposal, ProposalRevision, Status
+from proposals.models import Proposal, ProposalRevision, Status, normalize_search
 from tests.city.conftest import logged_in
 from tests.factories import ProposalFactory, ProposalTypeFactory, verified
 
@@ -62,7 +62,7 @@ def test_the_author_edits_the_draft_through_its_page(town: Municipality) -> None
         "中央公民館",
         "子育て",
     )
-    assert "日曜日の開館" in draft.search_text
+    assert normalize_search("日曜日の開館") in draft.search_text
     revision = ProposalRevision.objects.get(proposal=draft)
     assert (revision.number, revision.title, revision.category) == (1, "子育て支援の充実", "福祉")
     assert revision.edited_by == draft.author

@@ -34,11 +34,12 @@ run: $(STAMP)
 	$(BIN)/python manage.py seed_demo
 	@# With Redis, a worker and beat run beside the site; each is started again if it exits.
 	@if [ -n "$$REDIS_URL" ]; then \
+	  mkdir -p var; \
 	  trap 'kill 0' EXIT; \
 	  while true; do $(BIN)/celery -A config worker --loglevel=WARNING --concurrency=2; \
 	    echo "celery worker exited; starting it again" >&2; sleep 2; done & \
 	  while true; do $(BIN)/celery -A config beat --loglevel=WARNING \
-	    --schedule=/tmp/mebuku-celerybeat; \
+	    --schedule=var/celerybeat-schedule; \
 	    echo "celery beat exited; starting it again" >&2; sleep 2; done & \
 	  $(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT); \
 	else \

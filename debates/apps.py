@@ -7,4 +7,8 @@ class DebatesConfig(AppConfig):
     verbose_name = _("Debates")
 
     def ready(self) -> None:
-        from debates import outbox  # noqa: F401  (registers its outbox handlers)
+        from debates import (
+            audit_labels,  # noqa: F401  (its actions' words in the audit log)
+            home,  # noqa: F401  (its card on the municipality home page)
+            outbox,  # noqa: F401  (registers its outbox handlers)
+        )

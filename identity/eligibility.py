@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import AnonymousUser
-from django.utils.functional import Promise
+from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext_lazy as _
 
 from identity.keys import PersonFacts, keyed_hash, person_hash
@@ -38,12 +39,31 @@ REASONS: dict[str, Promise] = {
         "This is only for residents of this municipality (on the date the rule sets). If you have "
         "moved here, please verify your new address."
     ),
-    "under_age": _("You are not old enough to take part in this yet."),
+    # Said without the rule only where the rule is unknown; see `reason_message`.
+    "under_age": _("You do not meet the age requirement for this."),
     "method_not_accepted": _(
         "This needs a stronger verification than the one you have. Please verify with the "
         "municipal ID or at the counter."
     ),
 }
+
+# The age rule itself, stated: the same words before, during and after the act (a finished
+# election must not promise "not yet").
+AGE_RULE = _("This is for people aged %(min_age)s or older.")
+
+
+def _reason_text(code: str, min_age: int | None) -> str:
+    if code == "under_age" and min_age is not None:
+        return str(AGE_RULE) % {"min_age": min_age}
+    return str(REASONS[code])
+
+
+def reason_message(code: str, *, min_age: int | None = None) -> Promise:
+    """The plain-language reason for `code`, stating the minimum age when the refusal is about
+    age and the rule is known; lazy, so it is worded in the language of whoever reads it."""
+    # django-stubs type lazy()'s result as the wrapped type; at run time it is a Promise.
+    return cast(Promise, lazy(_reason_text, str)(code, min_age))
+
 
 AGE_BRACKETS = (
     (18, "under_18"),
@@ -79,13 +99,15 @@ class Eligibility:
     # Opaque and stable per person and municipality, the same whichever way they verified: lets an
     # act count a person once (online, counter and paper alike) without learning who they are.
     person_key: str = ""
+    # The rule's minimum age, kept on an `under_age` refusal so the message can state it.
+    min_age: int | None = None
 
     def __bool__(self) -> bool:
         return self.allowed
 
     @property
     def message(self) -> Promise:
-        return REASONS[self.code]
+        return reason_message(self.code, min_age=self.min_age)
 
 
 def act_date(at: datetime) -> date:
@@ -141,6 +163,20 @@ def _current_verification(candidates: list[Verification], at: datetime) -> Verif
     return None
 
 
+def person_key(person_hash: str) -> str:
+    """The opaque key an act records for a person (see `Eligibility.person_key`)."""
+    return keyed_hash("act-person", person_hash)
+
+
+def person_keys_of(user: User, municipality_id: int) -> set[str]:
+    """Every key under which an act here may have counted this account's person: one per
+    verification they ever had here (the same person verified again keeps the same key)."""
+    hashes = Verification.objects.filter(user=user, municipality_id=municipality_id).values_list(
+        "person_hash", flat=True
+    )
+    return {person_key(hashed) for hashed in set(hashes)}
+
+
 def _judge(
     verification: Verification | None, verified_elsewhere: bool, at: datetime, rule: EligibilityRule
 ) -> Eligibility:
@@ -162,14 +198,14 @@ def _judge(
             return _refuse("not_resident")
     age = legal_age(verification.birth_date, act_date(at))
     if rule.min_age is not None and age < rule.min_age:
-        return _refuse("under_age")
+        return Eligibility(False, "under_age", min_age=rule.min_age)
     return Eligibility(
         True,
         "eligible",
         age_bracket=age_bracket(age),
         method=verification.method,
         verification_id=verification.pk,
-        person_key=keyed_hash("act-person", verification.person_hash),
+        person_key=person_key(verification.person_hash),
     )
 
 

@@ -97,7 +97,9 @@ def _password_account(credentials: dict[str, Any]) -> str:
     return f"password:{str(login).strip().lower()}"
 
 
-class AccountAdapter(DefaultAccountAdapter):
+class LockoutAccountAdapter(DefaultAccountAdapter):
+    """Password sign-in failures counted per account and address (see the module's docstring)."""
+
     def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
         try:
             super().pre_authenticate(request, **credentials)

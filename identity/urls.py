@@ -9,6 +9,7 @@ app_name = "identity"
 urlpatterns = [
     path("", pages.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
+    path("favicon.ico", pages.favicon, name="favicon"),
     path("account/", pages.account, name="account"),
     path("account/my-data.json", account.export_json_view, name="account_export_json"),
     path("account/my-data.csv", account.export_csv_view, name="account_export_csv"),

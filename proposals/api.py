@@ -102,9 +102,21 @@ class ProposalOut(Schema):
         )
 
 
+class RevisionOut(Schema):
+    number: int = Field(description="1 for the first edit.")
+    edited_at: datetime
+    changed: list[str] = Field(description="The parts the edit changed, e.g. `title`, `body`.")
+
+
 class ProposalDetailOut(ProposalOut):
     body: str
     location: str
+    revisions: list[RevisionOut] = Field(
+        default_factory=list, description="Edits of the text before collection opened."
+    )
+    inspection_ends_at: datetime | None = Field(
+        None, description="End of the public inspection of a certified count (objections until)."
+    )
     timeline: list[TimelineOut]
     answer: AnswerOut | None
 
@@ -122,6 +134,24 @@ class ProposalIn(Schema):
     body: str = Field(max_length=50_000)
     category: str = Field("", max_length=40)
     location: str = Field("", max_length=120)
+
+
+class ProposalEditIn(Schema):
+    """The parts to change; a part left out stays as it is."""
+
+    title: str | None = Field(None, max_length=120)
+    summary: str | None = Field(None, max_length=400)
+    body: str | None = Field(None, max_length=50_000)
+    category: str | None = Field(None, max_length=40)
+    location: str | None = Field(None, max_length=120)
+    based_on: int | None = Field(
+        None,
+        ge=0,
+        description=(
+            "The number of revisions you read (`len(revisions)` of the detail). If someone "
+            "edited meanwhile the answer is 409 `edited_meanwhile` and nothing changes."
+        ),
+    )
 
 
 class SignatureOut(Schema):
@@ -205,12 +235,20 @@ def _visible(request: HttpRequest, slug: str, proposal_id: int) -> Proposal:
     auth=None,
 )
 def proposal_detail(request: HttpRequest, slug: str, proposal_id: int) -> ProposalDetailOut:
-    proposal = _visible(request, slug, proposal_id)
+    return _detail_out(_visible(request, slug, proposal_id))
+
+
+def _detail_out(proposal: Proposal) -> ProposalDetailOut:
     answer = getattr(proposal, "answer", None)
     return ProposalDetailOut(
         **ProposalOut.of(proposal).dict(),
         body=proposal.body,
         location=proposal.location,
+        inspection_ends_at=proposal.inspection_ends_at,
+        revisions=[
+            RevisionOut(number=r.number, edited_at=r.edited_at, changed=r.changed)
+            for r in selectors.revisions_of(proposal)
+        ],
         timeline=[
             TimelineOut(status=e.status, at=e.at, note=e.note) for e in proposal.timeline.all()
         ],
@@ -260,6 +298,42 @@ def proposal_file(
             location=payload.location,
         ),
     )
+
+
+@router.patch(
+    "/municipalities/{slug}/proposals/{proposal_id}",
+    response={200: ProposalDetailOut, **errors(400, 401, 403, 404, 409, 422)},
+    auth=AUTH,
+    summary="Edit a proposal's text before collection opens",
+    description=(
+        "The author or a confirmed promoter changes the title, summary, text, category or "
+        "location while the proposal is a draft or forming its committee; the replaced text is "
+        "kept as a revision and the timeline shows the edit. 403 `not_author`; 404 for a draft "
+        "that is not yours; 409 `not_editable` once collection has opened, or "
+        "`edited_meanwhile`; 422 `invalid_text` (an empty title, summary or text)."
+    ),
+)
+def proposal_edit(
+    request: HttpRequest, slug: str, proposal_id: int, payload: ProposalEditIn
+) -> ProposalDetailOut:
+    user, municipality = auth_user(request), municipality_or_404(slug)
+    # A draft someone else wrote does not exist for this caller (as on its page): 404, not 403.
+    if selectors.proposal_visible(municipality, proposal_id, user) is None:
+        raise NotFound(_("No such proposal here."))
+    edited = services.proposal_edit(
+        actor=user,
+        municipality=municipality,
+        proposal_id=proposal_id,
+        changes=services.ProposalChanges(
+            title=payload.title,
+            summary=payload.summary,
+            body=payload.body,
+            category=payload.category,
+            location=payload.location,
+        ),
+        based_on=payload.based_on,
+    )
+    return _detail_out(edited)
 
 
 @router.post(

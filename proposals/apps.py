@@ -7,4 +7,8 @@ class ProposalsConfig(AppConfig):
     verbose_name = _("Proposals and signatures")
 
     def ready(self) -> None:
-        from proposals import outbox  # noqa: F401  (registers its outbox handlers)
+        from proposals import (
+            audit_labels,  # noqa: F401  (its actions' words in the audit log)
+            home,  # noqa: F401  (its card on the municipality home page)
+            outbox,  # noqa: F401  (registers its outbox handlers)
+        )

@@ -67,6 +67,25 @@ class ProposalForm(forms.Form):
         )
 
 
+class ProposalEditForm(forms.Form):
+    """The text of a proposal still being prepared; `based_on` is the revision count read, so a
+    concurrent edit by a promoter is reported instead of overwritten."""
+
+    title = forms.CharField(label=_("Title"), max_length=120)
+    summary = forms.CharField(
+        label=_("Summary"), max_length=400, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    body = forms.CharField(
+        label=_("Proposal"),
+        max_length=50_000,
+        widget=forms.Textarea(attrs={"rows": 12}),
+        help_text=_("You can use Markdown: **bold**, lists with -, headings with ##."),
+    )
+    category = forms.CharField(label=_("Category"), max_length=40, required=False)
+    location = forms.CharField(label=_("Location (optional)"), max_length=120, required=False)
+    based_on = forms.IntegerField(min_value=0, required=False, widget=forms.HiddenInput)
+
+
 # Staff forms -----------------------------------------------------------------------------------
 
 _DATE_HELP = _("For example 1990-04-01 or 平成2年4月1日.")

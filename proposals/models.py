@@ -5,17 +5,30 @@ from __future__ import annotations
 import math
 import unicodedata
 import uuid
+from datetime import date, datetime, timedelta
 
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from identity.eligibility import TOKYO
 from identity.models import Municipality, User
+
+# Dropped before matching: hyphens and dashes (Wi-Fi = WiFi = wifi) and the long-vowel mark
+# (コンピューター = コンピュータ); NFKC has already made ｰ into ー and full-width － into -.
+_FOLDED_AWAY = dict.fromkeys(map(ord, "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc\uff70"))
+# Hiragana to katakana (ぁ..ゖ → ァ..ヶ, ゝゞ → ヽヾ): ほいくえん finds ホイクエン and the reverse.
+_KATAKANA = {code: code + 0x60 for code in (*range(0x3041, 0x3097), 0x309D, 0x309E)}
 
 
 def normalize_search(text: str) -> str:
-    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+    """The one form in which both the stored search text and a query are compared: NFKC (full-
+    and half-width alike), case-folded, without hyphens or long-vowel marks, hiragana as
+    katakana, single spaces. Plain Python, so it works the same on PostgreSQL and SQLite."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    folded = folded.translate(_FOLDED_AWAY).translate(_KATAKANA)
+    return " ".join(folded.split())
 
 
 class ThresholdKind(models.TextChoices):
@@ -204,11 +217,21 @@ class Proposal(models.Model):
             and now < self.collection_closes_at  # type: ignore[operator]
         )
 
-    def days_left(self) -> int | None:
+    def last_signing_day(self) -> date | None:
+        """The last calendar day in Japan on which a signature is still taken (the day of the
+        closing time, or the day before when collection closes at midnight)."""
         if self.collection_closes_at is None:
             return None
-        remaining = self.collection_closes_at - timezone.now()
-        return max(0, remaining.days)
+        return (self.collection_closes_at - timedelta(microseconds=1)).astimezone(TOKYO).date()
+
+    def days_left(self, at: datetime | None = None) -> int | None:
+        """Calendar days in Japan from today to the last signing day shown beside the count:
+        opened today for 30 days → 30; on the last day → 0 ("closes today"); None once closed."""
+        now = at or timezone.now()
+        last = self.last_signing_day()
+        if last is None or not self.is_collecting(now):
+            return None
+        return (last - now.astimezone(TOKYO).date()).days
 
 
 class SignatureChannel(models.TextChoices):
@@ -304,6 +327,49 @@ class TimelineEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.proposal_id} {self.status}"
+
+
+# Until collection opens the text may change (proposals.services.proposal_edit).
+EDITABLE = (Status.DRAFT, Status.COMMITTEE)
+# How people name the parts of the text (in edit errors and on the timeline).
+PART_LABELS = {
+    "title": _("Title"),
+    "summary": _("Summary"),
+    "body": _("Proposal"),
+    "category": _("Category"),
+    "location": _("Location"),
+}
+
+
+class ProposalRevision(models.Model):
+    """One edit of a proposal's text before collection opened. Holds the text the edit replaced
+    (the current text is on the proposal), so every earlier version can be read back; the public
+    timeline says when the text changed and which parts."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="revisions")
+    number = models.PositiveIntegerField()
+    edited_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    edited_at = models.DateTimeField(default=timezone.now)
+    changed = models.JSONField(default=list)
+    title = models.CharField(_("title"), max_length=120)
+    summary = models.CharField(_("summary"), max_length=400)
+    body = models.TextField(_("proposal (Markdown)"))
+    category = models.CharField(_("category"), max_length=40, blank=True)
+    location = models.CharField(_("location"), max_length=120, blank=True)
+
+    class Meta:
+        ordering = ("proposal", "number")
+        verbose_name = _("proposal revision")
+        verbose_name_plural = _("proposal revisions")
+        constraints = [
+            models.UniqueConstraint(fields=["proposal", "number"], name="proposal_revision_once"),
+            models.CheckConstraint(
+                condition=Q(number__gte=1), name="proposal_revision_number_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.proposal_id} r{self.number}"
 
 
 class Follow(models.Model):

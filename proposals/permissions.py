@@ -9,7 +9,7 @@ from django.contrib.auth.models import AnonymousUser
 from identity.eligibility import Eligibility, EligibilityRule, eligibility
 from identity.models import Municipality, Role, User
 from identity.permissions import Decision, staff_access
-from proposals.models import ProposalType
+from proposals.models import CommitteeMember, Proposal, ProposalType
 
 
 def signer_rule(proposal_type: ProposalType) -> EligibilityRule:
@@ -69,3 +69,15 @@ def can_enter_offline_signatures(
     user: User | AnonymousUser, municipality: Municipality | None
 ) -> Decision:
     return staff_access(user, municipality, {Role.COUNTER_CLERK})
+
+
+def is_editor(user: User | AnonymousUser, proposal: Proposal) -> bool:
+    """Who may edit a proposal's text: its author, or a promoter who has confirmed (the
+    proposal's state is the editing service's to check)."""
+    if not user.is_authenticated:
+        return False
+    if proposal.author_id == user.pk:
+        return True
+    return CommitteeMember.objects.filter(
+        proposal=proposal, user_id=user.pk, confirmed_at__isnull=False
+    ).exists()

@@ -9,10 +9,14 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from identity.eligibility import TOKYO
+from identity.eligibility import TOKYO, person_keys_of
 from identity.models import Municipality, User
+from proposals import permissions
 from proposals.models import (
+    EDITABLE,
+    PART_LABELS,
     SIGNABLE,
     CommitteeMember,
     CouncilAnswer,
@@ -21,6 +25,7 @@ from proposals.models import (
     InvitationState,
     Objection,
     Proposal,
+    ProposalRevision,
     ProposalType,
     Signature,
     Status,
@@ -77,12 +82,55 @@ def proposal_visible(
     return proposal
 
 
-def has_signed(proposal: Proposal, user: User | None) -> bool:
+def my_signature(proposal: Proposal, user: User | None) -> Signature | None:
+    """The person's standing signature, by whichever channel it came: online under their account,
+    or entered by a clerk from the counter or a paper sheet (no account on the row). Found by the
+    person key, as the signing services' one-per-person constraint finds it, so the page can
+    never offer a signature the service would refuse as already given."""
     if user is None:
-        return False
-    return Signature.objects.filter(
-        proposal=proposal, user=user, withdrawn_at__isnull=True
-    ).exists()
+        return None
+    keys = person_keys_of(user, proposal.municipality_id)
+    return (
+        Signature.objects.filter(proposal=proposal, withdrawn_at__isnull=True)
+        .filter(Q(user=user) | Q(person_key__in=keys))
+        .only("id", "channel", "signed_at", "user_id")
+        .order_by("signed_at", "id")
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    at: datetime
+    label: str
+    note: str = ""
+
+
+def timeline(proposal: Proposal, now: datetime | None = None) -> list[TimelineItem]:
+    """The public history, plus the end of the public inspection taken from the proposal itself
+    (the date objections and finalising obey), so the page's inspection notice and its timeline
+    can never show two different dates."""
+    items = [
+        TimelineItem(event.at, str(event.get_status_display()), event.note)
+        for event in proposal.timeline.all()
+    ]
+    items += [
+        TimelineItem(
+            revision.edited_at,
+            _("Text revised"),
+            ", ".join(str(PART_LABELS.get(name, name)) for name in revision.changed),
+        )
+        for revision in revisions_of(proposal).only("edited_at", "changed")
+    ]
+    if proposal.inspection_ends_at is not None:
+        ended = proposal.inspection_ends_at <= (now or timezone.now())
+        items.append(
+            TimelineItem(
+                proposal.inspection_ends_at,
+                str(_("Public inspection ended") if ended else _("Public inspection ends")),
+            )
+        )
+    return sorted(items, key=lambda item: item.at)
 
 
 def daily_signatures(proposal: Proposal) -> list[tuple[date, int, int]]:
@@ -118,6 +166,17 @@ def categories(municipality: Municipality) -> list[str]:
 
 
 # The proposal page's extras ---------------------------------------------------------------------
+
+
+def may_edit(proposal: Proposal, user: User | None) -> bool:
+    """Whether to offer the edit page: still being prepared, and an editor asks."""
+    return (
+        user is not None and proposal.status in EDITABLE and permissions.is_editor(user, proposal)
+    )
+
+
+def revisions_of(proposal: Proposal) -> QuerySet[ProposalRevision]:
+    return ProposalRevision.objects.filter(proposal=proposal).order_by("number")
 
 
 def committee_members(proposal: Proposal) -> list[CommitteeMember]:

@@ -23,6 +23,7 @@ urlpatterns = [
     ),
     path("new/", views.proposal_new, name="new"),
     path("<int:proposal_id>/", views.proposal_detail, name="detail"),
+    path("<int:proposal_id>/edit/", views.proposal_edit, name="edit"),
     path("<int:proposal_id>/sign/", views.proposal_sign, name="sign"),
     path(
         "<int:proposal_id>/withdraw-signature/", views.signature_withdraw, name="withdraw_signature"

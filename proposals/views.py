@@ -28,13 +28,14 @@ from identity.decorators import (
 )
 from identity.errors import DomainError
 from identity.exports import csv_response
-from identity.form_submit import form_submit
+from identity.form_submit import form_status, form_submit
 from identity.models import User
 from proposals import exports, permissions, selectors, services
 from proposals.charts import running_total_bars
 from proposals.forms import (
     CommitteeInviteForm,
     ObjectionForm,
+    ProposalEditForm,
     ProposalFilterForm,
     ProposalForm,
 )
@@ -113,6 +114,7 @@ def _resident_extras(
         and proposal.type.committee_size > 0
         and proposal.status in (Status.DRAFT, Status.COMMITTEE),
         "can_withdraw": is_author and proposal.status in WITHDRAWABLE,
+        "can_edit": selectors.may_edit(proposal, user),
         "can_close_early": is_author and collecting and proposal.status == Status.THRESHOLD_REACHED,
         "inspecting": proposal.status == Status.CERTIFICATION
         and proposal.inspection_ends_at is not None
@@ -135,7 +137,8 @@ def _detail_page(
     user = _user_or_none(request)
     now = timezone.now()
     collecting = proposal.is_collecting(now)
-    signed = selectors.has_signed(proposal, user)
+    signature = selectors.my_signature(proposal, user)
+    signed = signature is not None
     decision = (
         permissions.can_sign(request.user, proposal.municipality, proposal.type, now)
         if collecting and not signed
@@ -159,9 +162,11 @@ def _detail_page(
             "body": render_markdown(proposal.body),
             "collecting": collecting,
             "signed": signed,
+            "signature": signature,
             "decision": decision,
             "percent": percent,
-            "timeline": proposal.timeline.all(),
+            "timeline": selectors.timeline(proposal, now),
+            "days_left": proposal.days_left(now),
             "daily": daily,
             "bars": bars,
             "chart_width": max(10, len(bars) * 10),
@@ -216,6 +221,60 @@ def _back(request: HttpRequest, proposal_id: int) -> HttpResponseBase:
     ):
         return redirect(target)
     return redirect("proposals:detail", proposal_id=proposal_id)
+
+
+@municipality_required
+@login_required
+@require_http_methods(["GET", "POST"])
+def proposal_edit(request: HttpRequest, proposal_id: int) -> HttpResponse:
+    proposal = _proposal_or_404(request, proposal_id)
+    user = current_user(request)
+    if not selectors.may_edit(proposal, user):
+        messages.error(
+            request,
+            _(
+                "Only the author and the confirmed promoters can edit the text, until signature "
+                "collection opens."
+            ),
+        )
+        return redirect("proposals:detail", proposal_id=proposal.pk)
+    revisions = selectors.revisions_of(proposal).count()
+    form = ProposalEditForm(
+        request.POST or None,
+        initial={
+            "title": proposal.title,
+            "summary": proposal.summary,
+            "body": proposal.body,
+            "category": proposal.category,
+            "location": proposal.location,
+            "based_on": revisions,
+        },
+    )
+    edited = form_submit(
+        form,
+        lambda data: services.proposal_edit(
+            actor=user,
+            municipality=current_municipality(request),
+            proposal_id=proposal.pk,
+            changes=services.ProposalChanges(
+                title=data["title"],
+                summary=data["summary"],
+                body=data["body"],
+                category=data["category"],
+                location=data["location"],
+            ),
+            based_on=data["based_on"],
+        ),
+    )
+    if edited is not None:
+        messages.success(request, _("Your changes were saved."))
+        return redirect("proposals:detail", proposal_id=proposal.pk)
+    return render(
+        request,
+        "proposals/edit.html",
+        {"proposal": proposal, "form": form},
+        status=form_status(form),
+    )
 
 
 def _act(request: HttpRequest, proposal_id: int, success: str, action: object) -> HttpResponseBase:

@@ -7,4 +7,8 @@ class VotingConfig(AppConfig):
     verbose_name = _("Elections and voting")
 
     def ready(self) -> None:
-        from voting import outbox  # noqa: F401  (registers its outbox handlers)
+        from voting import (
+            audit_labels,  # noqa: F401  (its actions' words in the audit log)
+            home,  # noqa: F401  (its card on the municipality home page)
+            outbox,  # noqa: F401  (registers its outbox handlers)
+        )

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from identity.eligibility import REASONS as ELIGIBILITY_REASONS
 from identity.eligibility import EligibilityRule
+from identity.eligibility import reason_message as eligibility_reason
 from identity.models import Municipality, Role, User
 from identity.permissions import Decision, staff_access
 from voting.models import Election
@@ -27,7 +28,10 @@ REASONS: dict[str, Promise] = {
 }
 
 
-def reason_message(code: str) -> Promise:
+def reason_message(code: str, election: Election | None = None) -> Promise:
+    """The reason in plain language; an age refusal states the election's minimum age."""
+    if code in ELIGIBILITY_REASONS:
+        return eligibility_reason(code, min_age=election.min_age if election else None)
     return REASONS.get(code, REASONS["not_on_roll"])
 
 

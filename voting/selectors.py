@@ -111,7 +111,7 @@ def _standing(
             can_cast_now=election.phase(now) == Phase.OPEN,
         )
     code = exclusion or "not_on_roll"
-    return VoterStatus(False, code, permissions.reason_message(code))
+    return VoterStatus(False, code, permissions.reason_message(code, election))
 
 
 def _forecast(user: User, election: Election) -> VoterStatus:
@@ -417,7 +417,11 @@ def roll_report(user: User | AnonymousUser, election: Election) -> RollReport:
     )
     exclusions = [
         Exclusion(
-            x.user_id, x.user.email, x.user.display_name, x.code, permissions.reason_message(x.code)
+            x.user_id,
+            x.user.email,
+            x.user.display_name,
+            x.code,
+            permissions.reason_message(x.code, election),
         )
         for x in RollExclusion.objects.filter(election=election)
         .select_related("user")

@@ -277,7 +277,7 @@ def office_roll_report(request: HttpRequest, election_id: int) -> HttpResponse:
     exclusions = selectors.roll_exclusions(election)
     by_code = selectors.roll_exclusion_counts(election)
     page = Paginator(exclusions, EXCLUSIONS_PER_PAGE).get_page(request.GET.get("page"))
-    rows = [(exclusion, permissions.reason_message(exclusion.code)) for exclusion in page]
+    rows = [(exclusion, permissions.reason_message(exclusion.code, election)) for exclusion in page]
     return render(
         request,
         "voting/office/roll_report.html",
@@ -285,7 +285,9 @@ def office_roll_report(request: HttpRequest, election_id: int) -> HttpResponse:
             "election": election,
             "page": page,
             "rows": rows,
-            "by_code": [(code, permissions.reason_message(code), n) for code, n in by_code],
+            "by_code": [
+                (code, permissions.reason_message(code, election), n) for code, n in by_code
+            ],
             "roll_size": election.roll.count(),
         },
     )

@@ -233,7 +233,7 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 # (identity/signin.py; docs/decisions.md): allauth's own `login_failed` counts per address across
 # accounts; ours count per account at one address (short and hourly) and per account from
 # everywhere, a ceiling far above what its owner will ever hit, that bounds a distributed attack.
-ACCOUNT_ADAPTER = "identity.signin.AccountAdapter"
+# identity.account_adapter.AccountAdapter (set below) carries it.
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip",
     "login_failed_address": "5/5m/key",
@@ -252,6 +252,7 @@ HEADLESS_FRONTEND_URLS: dict[str, str] = {}
 # Residents verify through their municipality's OpenID Connect provider (identity.oidc): one
 # hidden allauth app per municipality, set up on /staff/identity-provider/. Tokens are not kept.
 SOCIALACCOUNT_ADAPTER = "identity.oidc.SocialAccountAdapter"
+ACCOUNT_ADAPTER = "identity.account_adapter.AccountAdapter"
 SOCIALACCOUNT_PROVIDERS = {
     "openid_connect": {"SCOPE": ["openid", "profile", "address"], "OAUTH_PKCE_ENABLED": True},
 }

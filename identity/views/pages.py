@@ -12,10 +12,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from identity import permissions, selectors, services
+from identity import audit_display, permissions, selectors, services
 from identity.account_sections import account_sections
 from identity.audit import chain_head, chain_of
 from identity.decorators import current_municipality, current_user, staff_view
@@ -23,7 +25,15 @@ from identity.errors import DomainError
 from identity.exports import AUDIT_COLUMNS, csv_response
 from identity.form_submit import form_submit
 from identity.forms import AuditFilterForm, MunicipalitySettingsForm, ProfileForm, RoleGrantForm
+from identity.home_cards import home_cards
 from identity.models import AuditEntry, Role
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponseBase:
+    """Browsers and crawlers ask for /favicon.ico whatever the page links; send them to the
+    static file (hashed and cached for ever in production)."""
+    return redirect(static("favicon.ico"))
 
 
 @require_GET
@@ -32,7 +42,11 @@ def home(request: HttpRequest) -> HttpResponse:
         return render(
             request, "identity/root.html", {"municipalities": selectors.municipalities_public()}
         )
-    return render(request, "identity/home.html")
+    return render(
+        request,
+        "identity/home.html",
+        {"cards": home_cards(current_municipality(request), timezone.now())},
+    )
 
 
 @login_required
@@ -174,6 +188,14 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
+            "rows": [
+                (
+                    entry,
+                    audit_display.action_label(entry.action),
+                    audit_display.data_pairs(entry.data),
+                )
+                for entry in page
+            ],
             "query": query.urlencode(),
             "head": chain_head(chain_of(municipality)),
             "actions": selectors.audit_actions(municipality),

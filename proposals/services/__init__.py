@@ -14,6 +14,7 @@ from proposals.services.council import (
     proposal_answer,
     review_start,
 )
+from proposals.services.editing import ProposalChanges, proposal_edit
 from proposals.services.filing import (
     ProposalDraft,
     collection_open,
@@ -53,6 +54,7 @@ from proposals.services.types import (
 
 __all__ = [
     "OfflineSignature",
+    "ProposalChanges",
     "ProposalDraft",
     "ProposalTypeValues",
     "SignRequest",
@@ -73,6 +75,7 @@ __all__ = [
     "objection_answer",
     "objection_file",
     "proposal_answer",
+    "proposal_edit",
     "proposal_file",
     "proposal_file_within",
     "proposal_type_register_set",

@@ -80,13 +80,10 @@ def certification_publish(*, actor: User, municipality: Municipality, proposal_i
         proposal,
         Status.CERTIFICATION,
         now,
-        note=str(
-            _("Certified count published: %(n)s valid signatures; public inspection until %(d)s")
-        )
-        % {
-            "n": proposal.certified_count,
-            "d": timezone.localtime(proposal.inspection_ends_at).date(),
-        },
+        # The inspection's end is not written into the note: the page and the timeline both show
+        # it from `inspection_ends_at`, the one date objections and finalising obey.
+        note=str(_("Certified count published: %(n)s valid signatures."))
+        % {"n": proposal.certified_count},
     )
     audit_record(
         actor=actor,

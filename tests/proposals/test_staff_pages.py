@@ -462,7 +462,7 @@ def test_counter_clerk_enters_paper_signatures(town: Municipality) -> None:
     refused = clerk.post(url, under_age)
     body = refused.content.decode()
     assert refused.status_code == 422 and f'value="住民 {young.pk}"' in body
-    assert "not old enough" in body or "年齢" in body
+    assert "aged 18 or older" in body or "18歳以上の方が対象です" in body
     for bad in ({"birth_date": "いつか"}, {"sheet": ""}):
         assert clerk.post(url, {**entry, **bad}).status_code == 422
     assert Signature.objects.filter(proposal=proposal).count() == 1

@@ -49,7 +49,10 @@ def test_list_detail_and_eligibility(scenario: Scenario) -> None:
     assert _json(voter)["code"] == "eligible" and _json(voter)["can_cast_now"] is True
     teen = _json(_client(s.others["teen"]).get(f"{_base(s)}/eligibility"))
     assert (teen["allowed"], teen["code"]) == (False, "under_age")
-    assert "old enough" in teen["message"]
+    assert "18" in teen["message"] and teen["message"] in (
+        "This is for people aged 18 or older.",
+        "18歳以上の方が対象です。",
+    )
     assert _client().get(f"{_base(s)}/eligibility").status_code == 401
     mine = _json(_client(s.voters[0]).get("/api/v1/municipalities/maebashi/my-elections"))
     assert [m["code"] for m in mine] == ["eligible"]

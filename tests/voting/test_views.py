@@ -288,7 +288,7 @@ def test_ineligible_are_told_why(scenario: Scenario) -> None:
         refused = logged_in(teen, "en").get(path)
     assert refused.status_code == 403
     assert 'data-reason="under_age"' in text(refused)
-    assert "not old enough" in text(refused)
+    assert "This is for people aged 18 or older." in text(refused)
     outsider = logged_in(scenario.others["outsider"], "en").get(path)
     assert outsider.status_code == 403
     assert 'data-reason="not_on_roll"' in text(outsider)

@@ -108,7 +108,7 @@ def voter_roll_entry(actor: User, election: Election) -> RollEntry:
             .values_list("code", flat=True)
             .first()
         ) or "not_on_roll"
-        raise PermissionDenied(reason_message(code), code=code)
+        raise PermissionDenied(reason_message(code, election), code=code)
     return entry
 
 

@@ -61,6 +61,8 @@ register(
         "account.mfa_remove": gettext_lazy("Two-step verification removed"),
         "account.mfa_reset": gettext_lazy("Recovery codes renewed"),
         "account.profile_update": gettext_lazy("Profile changed"),
+        "account.export": gettext_lazy("Own data downloaded"),
+        "account.delete": gettext_lazy("Account deleted"),
         "account.flags_change": gettext_lazy("Account status changed"),
         "account.create_at_counter": gettext_lazy("Account created at the counter"),
         "account.letter_issue": gettext_lazy("Letter with a sign-in link issued"),

@@ -10,7 +10,10 @@ register(
         "proposal.edit": _("Proposal text edited"),
         "proposal.collection_open": _("Signature collection opened"),
         "proposal.committee_invite": _("Promoter invited"),
+        # Entries written before the invitation could be declined say "committee_confirm".
         "proposal.committee_confirm": _("Promoter confirmed"),
+        "proposal.committee_accept": _("Promoter confirmed"),
+        "proposal.committee_decline": _("Invitation declined"),
         "proposal.withdraw": _("Proposal withdrawn"),
         "proposal.follow": _("Proposal followed"),
         "proposal.unfollow": _("Proposal no longer followed"),
@@ -22,6 +25,7 @@ register(
         "proposal.objection_file": _("Objection filed"),
         "proposal.objection_answer": _("Objection answered"),
         "proposal.signatory_list_download": _("Signatory list downloaded"),
+        "proposal.signatories_purge": _("Signatory personal data purged"),
         "proposal.review_start": _("Council review started"),
         "proposal.clarification_request": _("Council asked a question"),
         "proposal.document_attach": _("Council document attached"),

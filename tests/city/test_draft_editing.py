@@ -137,7 +137,7 @@ def test_only_the_author_and_confirmed_promoters(town: Municipality) -> None:
             proposal_id=draft.pk,
             changes=services.ProposalChanges(title="乗っ取り"),
         )
-    services.committee_confirm(actor=promoter, municipality=town, proposal_id=draft.pk)
+    services.committee_accept(actor=promoter, municipality=town, proposal_id=draft.pk)
     edited = _api(logged_in(promoter), draft, {"summary": "発起人が修正"})
     assert edited.status_code == 200, edited.content
     body = edited.json()

@@ -108,6 +108,8 @@ PERSONAL_FIELDS: dict[str, frozenset[str]] = {
     # Proposals
     "proposals.Proposal.author": _R({"self"}),
     "proposals.Proposal.body": _R({"public"}),
+    "proposals.ProposalRevision.body": _R({"public"}),
+    "proposals.ProposalRevision.edited_by": _R({"self"}),
     "proposals.Signature.user": _R({"self"}),
     "proposals.Signature.person_key": _R({"nobody"}),
     "proposals.Signature.entered_by": _R({"counter_clerk", "election_office"}),

@@ -315,12 +315,14 @@ def proposal_file(
 )
 def proposal_edit(
     request: HttpRequest, slug: str, proposal_id: int, payload: ProposalEditIn
-) -> ProposalDetailOut:
+) -> ProposalDetailOut | HttpResponse:
     user, municipality = auth_user(request), municipality_or_404(slug)
     # A draft someone else wrote does not exist for this caller (as on its page): 404, not 403.
     if selectors.proposal_visible(municipality, proposal_id, user) is None:
         raise NotFound(_("No such proposal here."))
-    edited = services.proposal_edit(
+    return idempotent(
+        _detail_out,
+        services.proposal_edit,
         actor=user,
         municipality=municipality,
         proposal_id=proposal_id,
@@ -333,7 +335,6 @@ def proposal_edit(
         ),
         based_on=payload.based_on,
     )
-    return _detail_out(edited)
 
 
 @router.post(

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from identity.audit import audit_record
 from identity.errors import Conflict, InvalidFields, PermissionDenied
+from identity.idempotency import stores_answer
 from identity.models import Municipality, User
 from proposals import permissions
 from proposals.models import EDITABLE, PART_LABELS, Proposal, ProposalRevision
@@ -56,6 +57,7 @@ def _cleaned(changes: ProposalChanges) -> dict[str, str]:
 
 
 @transaction.atomic(durable=True)
+@stores_answer
 def proposal_edit(
     *,
     actor: User,

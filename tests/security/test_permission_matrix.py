@@ -9,11 +9,12 @@ path (`/m/maebashi/…`), the API under A's slug.
 
 Requests: a row named `GET …` is asked with GET; a route that only takes POST has a `POST …` row,
 asked with an empty form (pages: CSRF is not enforced here, since the point is the permission
-answer; tests/*/test_views.py prove the token is required) or, for the API, with the smallest body
-its schema accepts (ninja validates a body before the endpoint can refuse the caller, so an empty
-body would only ever show 422). Each request runs inside a savepoint rolled back afterwards, so a
-POST that an allowed caller makes (revoking a role, freezing an election) never changes what the
-next caller sees.
+answer; test_no_page_takes_a_post_without_the_csrf_check shows Django checks the token on every
+page), with the few fields some forms need to reach their permission check; or, for the API,
+with the smallest body its schema accepts (ninja validates a body before the endpoint can
+refuse the caller, so an empty body would only ever show 422). Each request runs inside a
+savepoint rolled back afterwards, so a POST that an allowed caller makes (revoking a role,
+freezing an election) never changes what the next caller sees.
 
 A route or operation without a row, or a row for one that no longer exists, fails the suite; a
 failure prints the rows as they are now, to compare (never to paste without reading each one).
@@ -29,7 +30,7 @@ import io
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -392,6 +393,7 @@ class Route:
     pattern: str
     params: tuple[str, ...]
     municipal: bool
+    csrf_exempt: bool
 
 
 def _walk(
@@ -402,11 +404,13 @@ def _walk(
         if isinstance(entry, URLResolver):
             inner = (*namespaces, entry.namespace) if entry.namespace else namespaces
             for route in _walk(entry.url_patterns, prefix + str(entry.pattern), inner):
-                yield Route(route.name, route.pattern, params + route.params, route.municipal)
+                yield replace(route, params=params + route.params)
         else:
             pattern = prefix + str(entry.pattern)
             name = ":".join((*namespaces, entry.name)) if entry.name else pattern
-            yield Route(name, pattern, params, bool(namespaces) and namespaces[0] in MUNICIPAL)
+            municipal = bool(namespaces) and namespaces[0] in MUNICIPAL
+            exempt = bool(getattr(entry.callback, "csrf_exempt", False))
+            yield Route(name, pattern, params, municipal, exempt)
 
 
 def _openapi_path(pattern: str) -> str:
@@ -439,15 +443,17 @@ def _skip_reason(route: Route) -> str | None:
     return None
 
 
+def _is_operation(route: Route) -> bool:
+    api_paths = {key.split(" ", 1)[1] for key in _operations()}
+    return route.name.startswith("api:") and _openapi_path(route.pattern) in api_paths
+
+
 def _routes() -> dict[str, Route]:
     """Every route the table must answer for, by name: not skipped, not an API operation (those
     have their own rows, one per method)."""
-    api_paths = {key.split(" ", 1)[1] for key in _operations()}
     routes: dict[str, Route] = {}
     for route in _walk(get_resolver().url_patterns, "", ()):
-        if _skip_reason(route) is not None:
-            continue
-        if route.name.startswith("api:") and _openapi_path(route.pattern) in api_paths:
+        if _skip_reason(route) is not None or _is_operation(route):
             continue
         assert route.name not in routes, f"two routes named {route.name}"
         routes[route.name] = route
@@ -691,7 +697,7 @@ def _cell(response: HttpResponseBase) -> str:
             return TO_LOGIN
         if target == MFA_SETUP:
             return TO_MFA
-        sent = get_messages(response.wsgi_request)  # type: ignore[attr-defined]
+        sent = get_messages(response.wsgi_request)
         return REFUSED if any(m.level >= messages.WARNING for m in sent) else ELSEWHERE
     if status >= 500:
         return "E"
@@ -821,13 +827,30 @@ def test_every_route_and_operation_has_one_row_and_every_row_a_route() -> None:
     operations = _operations()
     assert sorted(set(operations) - set(API)) == [], "API operations without a row in API"
     assert sorted(set(API) - set(operations)) == [], "rows in API for operations that are gone"
+    for name in routes:
+        both = [method for method in METHODS if f"{method} {name}" in PAGES]
+        assert len(both) <= 1, f"{name} has rows for {both}: one method per route"
     for key, row in {**PAGES, **API}.items():
         cells = _cells(row)
         assert len(cells) == len(CALLERS), (key, row)
         assert set(cells) <= {*CODES.values(), TO_LOGIN, TO_MFA, ELSEWHERE, REFUSED}, (key, row)
 
 
+def test_no_page_takes_a_post_without_the_csrf_check() -> None:
+    """Why the matrix may post without a CSRF token: Django's middleware checks it on every page.
+    Only the API's operations (which check it themselves for a signed-in browser, identity/
+    api_auth.py) and allauth's headless app API (a session token, no cookie) are exempt."""
+    exempt = [
+        route.name
+        for route in _walk(get_resolver().url_patterns, "", ())
+        if route.csrf_exempt and not route.name.startswith("headless:")
+        if not _is_operation(route)
+    ]
+    assert exempt == []
+
+
 @pytest.mark.postgres
+@pytest.mark.slow
 def test_the_permission_matrix(world: World) -> None:
     """Every route and operation, asked by every caller, answers as its row says."""
     actual: dict[str, str] = {}

@@ -809,13 +809,16 @@ def _operation_path(world: World, key: str) -> str:
 
 
 def _operation_body(world: World, key: str, operation: dict[str, Any]) -> Any:
-    """The smallest body the operation's schema accepts, with the fields `world.bodies` gives
-    for it (a report names what it reports); None for an operation without a body."""
+    """The smallest body the operation's schema accepts, its ids naming the world's objects,
+    with the fields `world.bodies` gives for it (a report names what it reports); None for an
+    operation without a body."""
     declared = operation.get("requestBody")
     if declared is None:
         return None
     body = _smallest(declared["content"]["application/json"]["schema"], _spec())
-    return {**body, **world.bodies.get(key, {})}
+    # an id the body must carry names the world's object, as a path's does (`type_id`)
+    named = {name: world.params(key)[name] for name in body if name in world.values}
+    return {**body, **named, **world.bodies.get(key, {})}
 
 
 def _line(key: str, row: str) -> str:

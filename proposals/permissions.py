@@ -39,6 +39,18 @@ def can_file(
     return can_sign(user, municipality, proposal_type, at)
 
 
+def can_object(
+    user: User | AnonymousUser,
+    municipality: Municipality,
+    proposal_type: ProposalType,
+    at: datetime,
+) -> Eligibility:
+    """An objection during the public inspection is for the persons concerned (Local Autonomy
+    Act art. 74-2 §4): the electors who could sign the demand, not any account, since the
+    election office must answer each one before it can finalize."""
+    return can_sign(user, municipality, proposal_type, at)
+
+
 def can_manage_types(user: User | AnonymousUser, municipality: Municipality | None) -> Decision:
     return staff_access(user, municipality, {Role.ADMINISTRATOR})
 

@@ -26,6 +26,8 @@ class RollEntryAdmin(ReadOnlyAdmin):
     list_display = ("election", "alias", "method", "age_bracket")
     list_filter = ("election",)
     search_fields = ("alias",)
+    # The alias names a voter on the public bulletin board: no page may tie it to the person.
+    exclude = ("user", "person_key")
 
 
 @admin.register(Ballot)

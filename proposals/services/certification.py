@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from identity.audit import audit_record
-from identity.errors import Conflict, InvalidInput, NotFound
+from identity.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from identity.models import Municipality, User
 from identity.permissions import require
 from proposals import permissions
@@ -101,6 +101,9 @@ def objection_file(
 ) -> Objection:
     proposal = locked_proposal(proposal_id, municipality)
     now = timezone.now()
+    decision = permissions.can_object(actor, municipality, proposal.type, now)
+    if not decision:
+        raise PermissionDenied(decision.message, code=decision.code)
     if (
         proposal.status != Status.CERTIFICATION
         or proposal.inspection_ends_at is None

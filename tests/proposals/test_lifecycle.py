@@ -12,10 +12,12 @@ from identity.audit import audit_verify
 from identity.errors import Conflict, Gone, PermissionDenied
 from identity.models import Municipality, Role
 from proposals import services
-from proposals.models import Proposal, Signature, Status
+from proposals.models import Objection, Proposal, Signature, Status
 from tests.factories import (
+    MunicipalityFactory,
     ProposalFactory,
     ProposalTypeFactory,
+    UserFactory,
     staff,
     verified,
 )
@@ -203,3 +205,26 @@ def test_direct_demand_certification(town: Municipality, invalidate: int, outcom
         services.certification_finalize(actor=office, municipality=town, proposal_id=proposal.pk)
     proposal.refresh_from_db()
     assert proposal.status == outcome and proposal.certified_count == 4 - invalidate
+
+
+def test_only_the_electors_concerned_may_object_during_the_inspection(town: Municipality) -> None:
+    """Issue 13, point 8 (the permission matrix): any signed-in account could file an objection,
+    which the election office must answer before it can finalize the count."""
+    proposal, _author = _direct_demand(town)
+    _sign(town, proposal, 3)
+    with _later(31):
+        services.collections_close_due()
+    office = staff(town, Role.ELECTION_OFFICE)
+    services.certification_publish(actor=office, municipality=town, proposal_id=proposal.pk)
+    elsewhere = verified(MunicipalityFactory())
+    for outsider, code in ((UserFactory(), "not_verified"), (elsewhere, "not_resident")):
+        with pytest.raises(PermissionDenied) as error:
+            services.objection_file(
+                actor=outsider, municipality=town, proposal_id=proposal.pk, text="異議"
+            )
+        assert error.value.code == code
+    assert not Objection.objects.filter(proposal=proposal).exists()
+    services.objection_file(
+        actor=verified(town), municipality=town, proposal_id=proposal.pk, text="異議"
+    )
+    assert Objection.objects.filter(proposal=proposal).count() == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -196,3 +197,77 @@ class Server:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=5)
+
+
+# ---------------------------------------------------------------------------------------------
+# Services of a bench's own
+
+
+class RedisProcess:
+    """A redis-server on its own port, without persistence (production's Redis keeps nothing
+    that matters: docs/operations.md)."""
+
+    def __init__(self, folder: Path, port: int) -> None:
+        self.folder, self.port = folder, port
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                shutil.which("redis-server") or "redis-server",
+                *("--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.folder)),
+                *("--save", "", "--appendonly", "no"),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        import redis
+
+        client = redis.Redis(port=self.port, socket_timeout=1)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.RedisError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        client.close()
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+def start_celery(kind: str, folder: Path, env: Mapping[str, str]) -> subprocess.Popen[bytes]:
+    """A Celery worker or beat as docs/operations.md runs them, logging to `folder`."""
+    from config.celery import WORKER_ARGS
+
+    args = {
+        "worker": ["worker", "--concurrency", "2", *WORKER_ARGS],
+        "beat": ["beat", "--schedule", str(folder / "celerybeat-schedule")],
+    }[kind]
+    with (folder / f"{kind}.log").open("wb") as log:
+        return subprocess.Popen(
+            [str(ROOT / ".venv" / "bin" / "celery"), "-A", "config", *args, "--loglevel=WARNING"],
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=5)

@@ -203,7 +203,8 @@ async def drive(
         async def client(session: aiohttp.ClientSession) -> None:
             for i, (token, payload) in iterator:
                 due = start + i / rate
-                if due - start >= seconds:
+                # Bounded in time: a server slower than the offered rate gets fewer requests.
+                if due - start >= seconds or time.perf_counter() - start >= seconds:
                     return
                 await asyncio.sleep(max(0.0, due - time.perf_counter()))
                 t0 = time.perf_counter()
@@ -461,7 +462,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     folder = Path(tempfile.mkdtemp(prefix="mebuku-faults-"))
     cluster, redis = Cluster(folder, PG_PORT), RedisProcess(folder, REDIS_PORT)
     processes: list[subprocess.Popen[bytes]] = []
-    server = Server(args.port, args.workers, SERVER_ENV, f"/api/v1/municipalities/{SLUG}")
+    ready = f"/api/v1/municipalities/{SLUG}"
+    server = Server(args.port, args.workers, SERVER_ENV, ready, log=folder / "web.log")
     try:
         t0 = time.perf_counter()
         cluster.create()
@@ -522,6 +524,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for begin, end, what in faults.events:
             print(f"  fault: {what} from {begin:.1f} s to {end:.1f} s")
         report_windows(load, faults.events)
+        errors = (folder / "web.log").read_text(errors="replace").count("Internal Server Error")
+        print(f"  the server logged {errors} internal server errors (each with its traceback)")
         server.stop()
         settle(last_fault, 60)
         ok = check(seed_sig, seed_cast, load, worker, beat, last_fault, folder)

@@ -147,8 +147,16 @@ class Server:
     """`uvicorn config.asgi:application` with the production settings in `env`, in a process
     group of its own; ready when `ready_path` answers 200, then each worker is warmed up."""
 
-    def __init__(self, port: int, workers: int, env: Mapping[str, str], ready_path: str) -> None:
+    def __init__(
+        self,
+        port: int,
+        workers: int,
+        env: Mapping[str, str],
+        ready_path: str,
+        log: Path | None = None,
+    ) -> None:
         self.port, self.workers, self.env, self.ready_path = port, workers, env, ready_path
+        self.log = log  # the server's output goes there instead of the bench's own
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -159,9 +167,17 @@ class Server:
             *("--loop", "uvloop", "--http", "httptools", "--no-access-log"),
             *("--log-level", "warning", "--backlog", "4096"),
         ]
+        output = self.log.open("ab") if self.log is not None else None
         self.proc = subprocess.Popen(
-            command, cwd=ROOT, env={**os.environ, **self.env}, start_new_session=True
+            command,
+            cwd=ROOT,
+            env={**os.environ, **self.env},
+            start_new_session=True,
+            stdout=output,
+            stderr=subprocess.STDOUT if output is not None else None,
         )
+        if output is not None:
+            output.close()  # the server holds its own descriptor
         deadline = time.monotonic() + 60
         url = f"http://{HOST}:{self.port}{self.ready_path}"
         try:

@@ -230,7 +230,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     folder = Path(tempfile.mkdtemp(prefix="mebuku-load-"))
     redis = RedisProcess(folder, REDIS_PORT)
-    server = Server(args.port, args.workers, SERVER_ENV, f"/api/v1/municipalities/{SLUG}")
+    ready = f"/api/v1/municipalities/{SLUG}"
+    server = Server(args.port, args.workers, SERVER_ENV, ready, log=folder / "web.log")
     processes: list[subprocess.Popen[bytes]] = []
     try:
         t0 = time.perf_counter()

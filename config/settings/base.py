@@ -145,9 +145,11 @@ CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 0
 # A worker (re)started while Redis is down waits for it instead of exiting.
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# On a lost connection, stop late-acknowledged tasks still running: Redis gives their message out
-# again (every task is idempotent) rather than letting one run twice at once.
-CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+# On a lost connection, let running tasks finish (Celery warns that its default will change):
+# stopping them midway left an outbox relay's claimed messages leased for two minutes, or an
+# e-mail sent but not marked. Their acknowledgement fails, Redis gives the message out again
+# later, and every task is idempotent.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "audit-seal": {"task": "identity.tasks.audit_seal_task", "schedule": schedule(5.0)},

@@ -165,7 +165,7 @@ class Cluster:
 class Outcome:
     person: int  # index into the seed's residents or voters
     status: str  # HTTP status, or the client error's name when no answer came
-    at: float  # seconds since the start of the load
+    at: float  # when the answer (or the error) came, in seconds since the start of the load
     ms: float
 
 
@@ -221,7 +221,7 @@ async def drive(
                 except (aiohttp.ClientError, TimeoutError) as error:
                     status = type(error).__name__
                 t1 = time.perf_counter()
-                out.append(Outcome(i, status, t0 - start, (t1 - t0) * 1000))
+                out.append(Outcome(i, status, t1 - start, (t1 - t0) * 1000))
 
         async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
             await asyncio.gather(*(client(session) for _ in range(n)))
@@ -319,7 +319,7 @@ def report_load(name: str, unit: str, outcomes: Sequence[Outcome], elapsed: floa
 
 
 def report_windows(load: Load, events: Sequence[tuple[float, float, str]]) -> None:
-    """What the clients saw during each fault and in the 10 s after it."""
+    """The answers that came during each fault and in the 10 s after it."""
     for begin, end, what in events:
         for label, lo, hi in (("during", begin, end), ("10 s after", end, end + 10)):
             for name, outcomes in (("signing", load.sign), ("casting", load.cast)):

@@ -33,10 +33,12 @@ run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	@# With Redis, a worker and beat run beside the site; each is started again if it exits.
+	@# The worker's flags are config.celery.WORKER_ARGS (docs/operations.md says why).
 	@if [ -n "$$REDIS_URL" ]; then \
 	  mkdir -p var; \
 	  trap 'kill 0' EXIT; \
-	  while true; do $(BIN)/celery -A config worker --loglevel=WARNING --concurrency=2; \
+	  while true; do $(BIN)/celery -A config worker --loglevel=WARNING --concurrency=2 \
+	    --without-gossip --without-mingle --without-heartbeat; \
 	    echo "celery worker exited; starting it again" >&2; sleep 2; done & \
 	  while true; do $(BIN)/celery -A config beat --loglevel=WARNING \
 	    --schedule=var/celerybeat-schedule; \

@@ -102,12 +102,14 @@ class Seed:
     aliases: list[str]
 
 
-def seed(voters: int) -> Seed:
+def seed(voters: int, municipality: Municipality | None = None) -> Seed:
     """A frozen election built the way election_freeze leaves it (the office's preparation is
-    not what this measures), with `voters` on the roll."""
-    municipality = Municipality.objects.create(
-        slug=SLUG, name="前橋市", name_en="Maebashi", code="102016"
-    )
+    not what this measures), with `voters` on the roll; in a new municipality unless one is given
+    (bench/faults.py seeds signing and casting in one)."""
+    if municipality is None:
+        municipality = Municipality.objects.create(
+            slug=SLUG, name="前橋市", name_en="Maebashi", code="102016"
+        )
     now = timezone.now()
     election = Election.objects.create(
         municipality=municipality,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -146,8 +147,16 @@ class Server:
     """`uvicorn config.asgi:application` with the production settings in `env`, in a process
     group of its own; ready when `ready_path` answers 200, then each worker is warmed up."""
 
-    def __init__(self, port: int, workers: int, env: Mapping[str, str], ready_path: str) -> None:
+    def __init__(
+        self,
+        port: int,
+        workers: int,
+        env: Mapping[str, str],
+        ready_path: str,
+        log: Path | None = None,
+    ) -> None:
         self.port, self.workers, self.env, self.ready_path = port, workers, env, ready_path
+        self.log = log  # the server's output goes there instead of the bench's own
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -158,9 +167,17 @@ class Server:
             *("--loop", "uvloop", "--http", "httptools", "--no-access-log"),
             *("--log-level", "warning", "--backlog", "4096"),
         ]
+        output = self.log.open("ab") if self.log is not None else None
         self.proc = subprocess.Popen(
-            command, cwd=ROOT, env={**os.environ, **self.env}, start_new_session=True
+            command,
+            cwd=ROOT,
+            env={**os.environ, **self.env},
+            start_new_session=True,
+            stdout=output,
+            stderr=subprocess.STDOUT if output is not None else None,
         )
+        if output is not None:
+            output.close()  # the server holds its own descriptor
         deadline = time.monotonic() + 60
         url = f"http://{HOST}:{self.port}{self.ready_path}"
         try:
@@ -196,3 +213,77 @@ class Server:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=5)
+
+
+# ---------------------------------------------------------------------------------------------
+# Services of a bench's own
+
+
+class RedisProcess:
+    """A redis-server on its own port, without persistence (production's Redis keeps nothing
+    that matters: docs/operations.md)."""
+
+    def __init__(self, folder: Path, port: int) -> None:
+        self.folder, self.port = folder, port
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                shutil.which("redis-server") or "redis-server",
+                *("--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.folder)),
+                *("--save", "", "--appendonly", "no"),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        import redis
+
+        client = redis.Redis(port=self.port, socket_timeout=1)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.RedisError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        client.close()
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+def start_celery(kind: str, folder: Path, env: Mapping[str, str]) -> subprocess.Popen[bytes]:
+    """A Celery worker or beat as docs/operations.md runs them, logging to `folder`."""
+    from config.celery import WORKER_ARGS
+
+    args = {
+        "worker": ["worker", "--concurrency", "2", *WORKER_ARGS],
+        "beat": ["beat", "--schedule", str(folder / "celerybeat-schedule")],
+    }[kind]
+    with (folder / f"{kind}.log").open("wb") as log:
+        return subprocess.Popen(
+            [str(ROOT / ".venv" / "bin" / "celery"), "-A", "config", *args, "--loglevel=WARNING"],
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=5)

@@ -138,7 +138,24 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Redis restarts (issue 14, docs/operations.md "Processes"):
+# - A worker subscribed to pub/sub (remote control, gossip, mingle, event heartbeat) could notice
+#   the outage on that socket first and then die closing its task channel (kombu 5.7:
+#   `'NoneType' object has no attribute 'hostname'`): remote control is off here, the rest by
+#   the worker's command line (config.celery.WORKER_ARGS).
+# - With a prefetch limit, a worker whose processes were all busy had no read pending on Redis,
+#   so it missed the restart; the acknowledgements that failed meanwhile kept its limit used up
+#   and it never asked for work again. Without a limit a read is always pending. Tasks are short
+#   and few; one worker taking every queued one is fine.
+CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
+CELERY_WORKER_PREFETCH_MULTIPLIER = 0
+# A worker (re)started while Redis is down waits for it instead of exiting.
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# On a lost connection, let running tasks finish (Celery warns that its default will change):
+# stopping them midway left an outbox relay's claimed messages leased for two minutes, or an
+# e-mail sent but not marked. Their acknowledgement fails, Redis gives the message out again
+# later, and every task is idempotent.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "audit-seal": {"task": "identity.tasks.audit_seal_task", "schedule": schedule(5.0)},

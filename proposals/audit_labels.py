@@ -31,6 +31,10 @@ register(
         "signature.add": _("Signature added"),
         "signature.withdraw": _("Signature withdrawn"),
         "signature.invalidate": _("Signature marked invalid"),
+        "proposal.certificate_issue": _("Representative's certificate issued"),
+        "proposal.collector_appoint": _("Collector appointed"),
+        "proposal.collector_revoke": _("Collector's appointment revoked"),
+        "proposal.blackout_add": _("Collection blackout entered"),
     },
     {
         "proposal": _("Proposal"),
@@ -48,5 +52,12 @@ register(
         "decision": _("Decision"),
         "question": _("Question"),
         "early": _("Closed early"),
+        "representative": _("Representative"),
+        "number": _("Collector no."),
+        "row": _("Row"),
+        "collector": _("Collector"),
+        "from": _("First day"),
+        "to": _("Last day (inclusive)"),
+        "days_late": _("Days after the check's deadline"),
     },
 )

@@ -14,6 +14,13 @@ from proposals.services.council import (
     proposal_answer,
     review_start,
 )
+from proposals.services.direct_demand import (
+    BlackoutValues,
+    blackout_add,
+    collector_appoint,
+    collector_revoke,
+    representative_certificate_issue,
+)
 from proposals.services.editing import ProposalChanges, proposal_edit
 from proposals.services.filing import (
     ProposalDraft,
@@ -53,6 +60,7 @@ from proposals.services.types import (
 )
 
 __all__ = [
+    "BlackoutValues",
     "OfflineSignature",
     "ProposalChanges",
     "ProposalDraft",
@@ -60,12 +68,15 @@ __all__ = [
     "SignRequest",
     "SignatureResult",
     "TypeInvalid",
+    "blackout_add",
     "certification_finalize",
     "certification_publish",
     "clarification_request",
     "collection_close_early",
     "collection_open",
     "collections_close_due",
+    "collector_appoint",
+    "collector_revoke",
     "committee_accept",
     "committee_decline",
     "committee_invite",
@@ -81,6 +92,7 @@ __all__ = [
     "proposal_type_register_set",
     "proposal_type_save",
     "proposal_withdraw",
+    "representative_certificate_issue",
     "review_start",
     "signatories_purge",
     "signatories_purge_all_due",

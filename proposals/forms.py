@@ -146,6 +146,14 @@ class ProposalTypeForm(forms.Form):
     certification_required = forms.BooleanField(
         label=_("The election office certifies the count"), required=False
     )
+    direct_demand = forms.BooleanField(
+        label=_("Direct demand under the Local Autonomy Act (art. 74)"),
+        required=False,
+        help_text=_(
+            "The law then sets the collection period (one month; two in prefectures and "
+            "designated cities), the blackout before elections and the registered collectors."
+        ),
+    )
     answer_deadline_days = forms.IntegerField(
         label=_("Council answer deadline (days)"), min_value=1, max_value=3650
     )
@@ -172,6 +180,7 @@ class ProposalTypeForm(forms.Form):
         "accepts_paper",
         "committee_size",
         "certification_required",
+        "direct_demand",
         "answer_deadline_days",
         "inspection_days",
         "signatures_withdrawable",

@@ -3,6 +3,7 @@ count only from a collector's sheet."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -205,3 +206,26 @@ def test_the_database_keeps_collectors_and_rows_on_paper(town: Municipality) -> 
             address="前橋市",
             appointed_by=proposal.author,
         )
+
+
+def test_the_administrator_makes_a_direct_demand_type_only_on_paper_and_certified(
+    town: Municipality,
+) -> None:
+    admin = staff(town, Role.ADMINISTRATOR)
+    values = services.ProposalTypeValues(
+        name="直接請求",
+        threshold_fixed=100,
+        collection_days=30,
+        accepts_paper=True,
+        direct_demand=True,
+    )
+    with pytest.raises(services.TypeInvalid) as refused:
+        services.proposal_type_save(actor=admin, municipality=town, type_id=None, values=values)
+    assert "direct_demand" in refused.value.errors
+    saved = services.proposal_type_save(
+        actor=admin,
+        municipality=town,
+        type_id=None,
+        values=replace(values, certification_required=True),
+    )
+    assert saved.direct_demand and saved.certification_required

@@ -35,6 +35,7 @@ register(
         "proposal.collector_appoint": _("Collector appointed"),
         "proposal.collector_revoke": _("Collector's appointment revoked"),
         "proposal.blackout_add": _("Collection blackout entered"),
+        "proposal.sheets_print": _("Signature sheets printed"),
     },
     {
         "proposal": _("Proposal"),
@@ -59,5 +60,6 @@ register(
         "from": _("First day"),
         "to": _("Last day (inclusive)"),
         "days_late": _("Days after the check's deadline"),
+        "sheets": _("Sheets"),
     },
 )

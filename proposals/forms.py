@@ -383,3 +383,8 @@ class BlackoutForm(forms.Form):
 
     def clean_ends_on(self) -> date:
         return _parsed_date(self.cleaned_data["ends_on"])
+
+
+class SheetsForm(forms.Form):
+    collector = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    sheets = forms.IntegerField(label=_("Number of sheets"), min_value=1, max_value=50, initial=5)

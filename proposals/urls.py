@@ -45,6 +45,7 @@ urlpatterns = [
         views_direct_demand.collector_revoke,
         name="collector_revoke",
     ),
+    path("<int:proposal_id>/sheets.pdf", views_direct_demand.signature_sheets, name="sheets"),
     # Staff pages.
     path("staff/proposal-types/", views_administrator.type_list, name="staff_types"),
     path("staff/proposal-types/new/", views_administrator.type_edit, name="staff_type_new"),

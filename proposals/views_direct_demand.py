@@ -20,8 +20,10 @@ from identity.decorators import (
 from identity.errors import DomainError
 from identity.form_submit import form_status, form_submit
 from proposals import legal_calendar, permissions, selectors, services
-from proposals.forms import BlackoutForm, CollectorForm
+from proposals.forms import BlackoutForm, CollectorForm, SheetsForm
 from proposals.models import Proposal
+from proposals.services.direct_demand import APPOINTABLE
+from proposals.sheets import render_sheets
 
 
 def _represented(request: HttpRequest, proposal_id: int) -> Proposal:
@@ -61,6 +63,7 @@ def collectors(request: HttpRequest, proposal_id: int) -> HttpResponse:
         {
             "proposal": proposal,
             "collectors": selectors.collectors_of(proposal),
+            "printable": proposal.status in APPOINTABLE,
             "form": form,
         },
         status=form_status(form),
@@ -86,6 +89,34 @@ def collector_revoke(request: HttpRequest, proposal_id: int, collector_id: int) 
             request, _("The appointment of %(name)s was revoked.") % {"name": revoked.name}
         )
     return redirect("proposals:collectors", proposal_id=proposal.pk)
+
+
+@municipality_required
+@login_required
+@require_GET
+def signature_sheets(request: HttpRequest, proposal_id: int) -> HttpResponseBase:
+    """Blank signature sheets for one collector, as a PDF (GET: a plain form, no JavaScript)."""
+    form = SheetsForm(request.GET)
+    if not form.is_valid():
+        messages.error(request, _("Choose the collector and how many sheets to print."))
+        return redirect("proposals:detail", proposal_id=proposal_id)
+    try:
+        proposal, collector = services.signature_sheets_print(
+            actor=current_user(request),
+            municipality=current_municipality(request),
+            proposal_id=proposal_id,
+            collector_id=form.cleaned_data["collector"],
+            sheets=form.cleaned_data["sheets"],
+        )
+    except DomainError as error:
+        messages.error(request, str(error.message))
+        return redirect("proposals:detail", proposal_id=proposal_id)
+    pdf = render_sheets(proposal, collector, form.cleaned_data["sheets"])
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'attachment; filename="shomeibo-{proposal.pk}-{collector.number}.pdf"'
+    )
+    return response
 
 
 # The election office ----------------------------------------------------------------------------

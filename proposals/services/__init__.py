@@ -20,6 +20,7 @@ from proposals.services.direct_demand import (
     collector_appoint,
     collector_revoke,
     representative_certificate_issue,
+    signature_sheets_print,
 )
 from proposals.services.editing import ProposalChanges, proposal_edit
 from proposals.services.filing import (
@@ -103,5 +104,6 @@ __all__ = [
     "signature_add_many",
     "signature_add_offline",
     "signature_invalidate",
+    "signature_sheets_print",
     "signature_withdraw",
 ]

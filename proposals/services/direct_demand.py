@@ -220,3 +220,51 @@ def blackout_add(
             ),
         )
     return blackout
+
+
+MAX_SHEETS = 50
+
+
+@transaction.atomic(durable=True)
+def signature_sheets_print(
+    *, actor: User, municipality: Municipality, proposal_id: int, collector_id: int, sheets: int
+) -> tuple[Proposal, Collector]:
+    """The representative (or the election office) prints blank signature sheets for one
+    collector: allowed, then audited; the caller renders them (proposals.sheets)."""
+    proposal = (
+        Proposal.objects.select_related("type", "municipality", "author")
+        .filter(pk=proposal_id, municipality=municipality)
+        .first()
+    )
+    if proposal is None:
+        raise NotFound(_("No such proposal here."))
+    if proposal.author_id != actor.pk and not permissions.can_certify(actor, municipality):
+        raise PermissionDenied(
+            _("Only the representative of the demand can do this."), code="not_representative"
+        )
+    _direct_demand(proposal)
+    if proposal.certificate_issued_at is None or proposal.status not in APPOINTABLE:
+        raise Conflict(
+            _(
+                "Sheets are printed between the representative's certificate and the end of "
+                "collection."
+            ),
+            code="not_printable",
+        )
+    collector = Collector.objects.filter(
+        pk=collector_id, proposal=proposal, revoked_at__isnull=True
+    ).first()
+    if collector is None:
+        raise NotFound(_("No such collector for this proposal."))
+    if not 1 <= sheets <= MAX_SHEETS:
+        raise InvalidInput(
+            _("Print between 1 and %(n)s sheets at a time.") % {"n": MAX_SHEETS}, code="sheets"
+        )
+    audit_record(
+        actor=actor,
+        municipality=municipality,
+        action="proposal.sheets_print",
+        target=proposal,
+        data={"collector": collector.number, "sheets": sheets},
+    )
+    return proposal, collector

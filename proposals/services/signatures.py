@@ -642,6 +642,16 @@ def _direct_demand_rules(
     collector = Collector.objects.filter(pk=entry.collector_id, proposal=proposal).first()
     if collector is None:
         raise NotFound(_("No such collector for this proposal."), code="unknown_collector")
+    prefix, _dash, index = entry.sheet.strip().partition("-")
+    if prefix != str(collector.number) or not index.isdigit():
+        raise Conflict(
+            _(
+                "Sheet %(sheet)s is not one of collector no. %(n)s's sheets (numbered "
+                "%(n)s-1, %(n)s-2, …)."
+            )
+            % {"sheet": entry.sheet.strip(), "n": collector.number},
+            code="sheet_not_collectors",
+        )
     if not collector.active_on(entry.written_on):
         raise Conflict(
             _("%(name)s was not an appointed collector on %(date)s.")

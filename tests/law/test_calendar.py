@@ -156,7 +156,7 @@ def test_a_paper_row_dated_in_a_blackout_is_refused(town: Municipality) -> None:
             entry=services.OfflineSignature(
                 resident_facts(verified(town)),
                 "paper",
-                "1",
+                "1-1",
                 row=number,
                 collector_id=collector.pk,
                 written_on=written_on,

@@ -31,7 +31,7 @@ def _paper(town: Municipality, proposal: Proposal, **fields: object) -> services
     values: dict[str, object] = {
         "person": resident_facts(verified(town)),
         "channel": "paper",
-        "sheet": "1",
+        "sheet": "1-1",
         "row": 1,
         "written_on": timezone.localdate(),
     }
@@ -134,13 +134,20 @@ def test_a_paper_row_counts_only_from_a_collectors_sheet(town: Municipality) -> 
     with pytest.raises(NotFound):
         _paper(town, proposal, collector_id=_appoint(other).pk)
     collector = _appoint(proposal)
-    result = _paper(town, proposal, collector_id=collector.pk, sheet="7", row=3)
+    result = _paper(town, proposal, collector_id=collector.pk, sheet="1-7", row=3)
     signature = Signature.objects.get(pk=result.signature.pk)
-    assert (signature.sheet, signature.sheet_row, signature.collector_id) == ("7", 3, collector.pk)
+    assert (signature.sheet, signature.sheet_row, signature.collector_id) == (
+        "1-7",
+        3,
+        collector.pk,
+    )
     assert signature.written_on == timezone.localdate()
     with pytest.raises(Conflict) as same_row:
-        _paper(town, proposal, collector_id=collector.pk, sheet="7", row=3)
+        _paper(town, proposal, collector_id=collector.pk, sheet="1-7", row=3)
     assert same_row.value.code == "row_entered"
+    with pytest.raises(Conflict) as not_theirs:  # sheet 2-1 belongs to collector no. 2
+        _paper(town, proposal, collector_id=collector.pk, sheet="2-1", row=1)
+    assert not_theirs.value.code == "sheet_not_collectors"
     with pytest.raises(InvalidInput) as no_row:
         _paper(town, proposal, collector_id=collector.pk, row=None)
     assert no_row.value.code == "row_required"

@@ -99,7 +99,7 @@ def test_the_clerk_enters_a_row_with_its_sheet_row_and_collector(town: Municipal
     row = {
         "proposal": proposal.pk,
         "channel": "paper",
-        "sheet": "12",
+        "sheet": "1-12",
         "row": "4",
         "written_on": timezone.localdate().isoformat(),
         "name": f"住民 {resident.pk}",
@@ -112,7 +112,11 @@ def test_the_clerk_enters_a_row_with_its_sheet_row_and_collector(town: Municipal
     entered = client.post(STAFF + "paper-signatures/", {**row, "collector": collector.pk})
     assert entered.status_code == 302 and f"collector={collector.pk}" in entered["Location"]
     signature = Signature.objects.get(proposal=proposal)
-    assert (signature.sheet, signature.sheet_row, signature.collector_id) == ("12", 4, collector.pk)
+    assert (signature.sheet, signature.sheet_row, signature.collector_id) == (
+        "1-12",
+        4,
+        collector.pk,
+    )
 
 
 def test_the_proposal_page_says_why_no_one_can_sign_during_a_blackout(town: Municipality) -> None:

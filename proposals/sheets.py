@@ -11,7 +11,6 @@ from pathlib import Path
 
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
-from weasyprint import CSS, HTML
 
 from identity.eligibility import eligibility
 from identity.selectors import PersonRecord, people_of_verifications
@@ -83,4 +82,8 @@ def render_sheets(proposal: Proposal, collector: Collector, sheets: int) -> byte
                 "pages": pages,
             },
         )
+    # Imported here: WeasyPrint and its font stack take a while to load, and only this rare
+    # download needs them, not every process that loads the URLconf.
+    from weasyprint import CSS, HTML
+
     return HTML(string=html).write_pdf(stylesheets=[CSS(filename=str(_STYLESHEET))]) or b""

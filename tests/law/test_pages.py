@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from identity.models import Municipality, Role, User
@@ -131,3 +133,33 @@ def test_the_proposal_page_says_why_no_one_can_sign_during_a_blackout(town: Muni
     assert 'data-reason="collection_blackout"' in page and "前橋市長選挙" in page
     assert "この提案に署名する" not in page
     assert "署名収集期間の終了" in page  # the legal deadline on the timeline
+
+
+def _queries(client: Client, url: str) -> int:
+    client.get(url)  # warm up: the first request also loads what the process caches
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_the_lists_cost_the_same_for_one_row_or_many(town: Municipality) -> None:
+    first = certified_demand(town)
+    services.collector_appoint(
+        actor=first.author, municipality=town, proposal_id=first.pk, name="受任", address="町"
+    )
+    client = logged_in(office(town))
+    today = timezone.localdate()
+    services.blackout_add(
+        actor=office(town), municipality=town, values=services.BlackoutValues(today, today, "選挙")
+    )
+    urls = (STAFF + "direct-demands/", STAFF + "blackouts/", f"{STAFF}direct-demands/{first.pk}/")
+    before = [_queries(client, url) for url in urls]
+    for name in ("受任 二", "受任 三"):
+        services.collector_appoint(
+            actor=first.author, municipality=town, proposal_id=first.pk, name=name, address="町"
+        )
+    certified_demand(town)
+    services.blackout_add(
+        actor=office(town), municipality=town, values=services.BlackoutValues(today, today, "再")
+    )
+    assert [_queries(client, url) for url in urls] == before

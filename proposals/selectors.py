@@ -272,7 +272,11 @@ def certification_queue(municipality: Municipality) -> QuerySet[Proposal]:
 
 def signatures_in_order(proposal: Proposal) -> QuerySet[Signature]:
     """All of a proposal's signatures, withdrawn and invalid ones too, as they came in."""
-    return Signature.objects.filter(proposal=proposal).order_by("signed_at", "id")
+    return (
+        Signature.objects.filter(proposal=proposal)
+        .select_related("collector")
+        .order_by("signed_at", "id")
+    )
 
 
 def signature_in(municipality: Municipality, proposal_id: int, signature_id: int) -> bool:

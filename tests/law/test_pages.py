@@ -15,7 +15,13 @@ from identity.models import Municipality, Role, User
 from proposals import services
 from proposals.models import CollectionBlackout, Collector, Signature
 from tests.factories import ProposalFactory, staff, verified
-from tests.law.conftest import certified_demand, collecting_demand, demand_type, office
+from tests.law.conftest import (
+    certified_demand,
+    collecting_demand,
+    demand_type,
+    office,
+    resident_facts,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -163,3 +169,30 @@ def test_the_lists_cost_the_same_for_one_row_or_many(town: Municipality) -> None
         actor=office(town), municipality=town, values=services.BlackoutValues(today, today, "再")
     )
     assert [_queries(client, url) for url in urls] == before
+
+
+def test_the_office_traces_a_paper_row_to_its_sheet_row_and_collector(town: Municipality) -> None:
+    proposal = collecting_demand(town)
+    collector = services.collector_appoint(
+        actor=proposal.author,
+        municipality=town,
+        proposal_id=proposal.pk,
+        name="受任 三郎",
+        address="町",
+    )
+    resident = verified(town)
+    services.signature_add_offline(
+        actor=staff(town, Role.COUNTER_CLERK),
+        municipality=town,
+        proposal_id=proposal.pk,
+        entry=services.OfflineSignature(
+            resident_facts(resident),
+            "paper",
+            "1-3",
+            row=7,
+            collector_id=collector.pk,
+            written_on=timezone.localdate(),
+        ),
+    )
+    page = logged_in(office(town)).get(f"{STAFF}certification/{proposal.pk}/").content.decode()
+    assert "1-3 7行目" in page and "受任者1番 受任 三郎" in page

@@ -121,6 +121,11 @@ PERSONAL_FIELDS: dict[str, frozenset[str]] = {
     "proposals.Objection.text": _R({"election_office"}),
     "proposals.Objection.answered_by": _R({"election_office"}),
     "proposals.CouncilAnswer.answered_by": _R({"council"}),
+    "proposals.Collector.name": _R({"author", "election_office", "counter_clerk"}),
+    "proposals.Collector.address": _R({"author", "election_office"}),
+    "proposals.Collector.appointed_by": _R({"author", "election_office"}),
+    "proposals.CollectionBlackout.created_by": _R({"election_office"}),
+    "proposals.CollectionBlackout.reason": _R({"public"}),
     "proposals.CouncilDocument.uploaded_by": _R({"council"}),
     # Debates
     "debates.Debate.created_by": _R({"moderator"}),

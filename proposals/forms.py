@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from identity.dates import parse_date
 from identity.models import Municipality
 from proposals.models import (
+    Collector,
     Decision,
     InvalidReason,
     Proposal,
@@ -145,6 +146,14 @@ class ProposalTypeForm(forms.Form):
     certification_required = forms.BooleanField(
         label=_("The election office certifies the count"), required=False
     )
+    direct_demand = forms.BooleanField(
+        label=_("Direct demand under the Local Autonomy Act (art. 74)"),
+        required=False,
+        help_text=_(
+            "The law then sets the collection period (one month; two in prefectures and "
+            "designated cities), the blackout before elections and the registered collectors."
+        ),
+    )
     answer_deadline_days = forms.IntegerField(
         label=_("Council answer deadline (days)"), min_value=1, max_value=3650
     )
@@ -171,6 +180,7 @@ class ProposalTypeForm(forms.Form):
         "accepts_paper",
         "committee_size",
         "certification_required",
+        "direct_demand",
         "answer_deadline_days",
         "inspection_days",
         "signatures_withdrawable",
@@ -296,13 +306,52 @@ class PaperSignatureForm(forms.Form):
         required=False,
         help_text=_("Required for paper sheets; stays filled for the next entry."),
     )
+    row = forms.IntegerField(
+        label=_("Row on the sheet"),
+        min_value=1,
+        max_value=999,
+        required=False,
+        help_text=_("Direct demands: the row's number, so a rejected row can be traced."),
+    )
+    collector = forms.ModelChoiceField(
+        label=_("Collector who carried the sheet"),
+        queryset=Collector.objects.none(),
+        required=False,
+        help_text=_("Direct demands: only sheets of registered collectors count."),
+    )
+    written_on = forms.CharField(
+        label=_("Date of signing written on the row"),
+        max_length=40,
+        required=False,
+        help_text=_DATE_HELP,
+    )
     name = forms.CharField(label=_("Name"), max_length=100)
     birth_date = forms.CharField(label=_("Date of birth"), max_length=40, help_text=_DATE_HELP)
     address = forms.CharField(label=_("Address"), max_length=200)
 
-    def __init__(self, *args: object, proposals: QuerySet[Proposal], **kwargs: object) -> None:
+    def __init__(
+        self,
+        *args: object,
+        proposals: QuerySet[Proposal],
+        collectors: QuerySet[Collector] | None = None,
+        **kwargs: object,
+    ) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["proposal"].queryset = proposals  # type: ignore[attr-defined]
+        collector_field = self.fields["collector"]
+        collector_field.queryset = (  # type: ignore[attr-defined]
+            collectors if collectors is not None else Collector.objects.none()
+        )
+        collector_field.label_from_instance = lambda c: f"{c.proposal.title} — {c}"  # type: ignore[attr-defined]
+
+    def clean_written_on(self) -> date | None:
+        text = self.cleaned_data["written_on"].strip()
+        if not text:
+            return None
+        written = _parsed_date(text)
+        if written > timezone.localdate():
+            raise forms.ValidationError(_("The date is in the future."), code="future")
+        return written
 
     def clean_birth_date(self) -> date:
         born = _parsed_date(self.cleaned_data["birth_date"])
@@ -315,3 +364,27 @@ class PaperSignatureForm(forms.Form):
         if data.get("channel") == SignatureChannel.PAPER and not data.get("sheet", "").strip():
             self.add_error("sheet", _("Enter the number of the paper sheet."))
         return data
+
+
+class CollectorForm(forms.Form):
+    name = forms.CharField(label=_("Collector's name"), max_length=100)
+    address = forms.CharField(label=_("Collector's address"), max_length=200)
+
+
+class BlackoutForm(forms.Form):
+    starts_on = forms.CharField(label=_("First day"), max_length=40, help_text=_DATE_HELP)
+    ends_on = forms.CharField(label=_("Last day (inclusive)"), max_length=40, help_text=_DATE_HELP)
+    reason = forms.CharField(
+        label=_("Election"), max_length=200, help_text=_("For example: 前橋市長選挙.")
+    )
+
+    def clean_starts_on(self) -> date:
+        return _parsed_date(self.cleaned_data["starts_on"])
+
+    def clean_ends_on(self) -> date:
+        return _parsed_date(self.cleaned_data["ends_on"])
+
+
+class SheetsForm(forms.Form):
+    collector = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    sheets = forms.IntegerField(label=_("Number of sheets"), min_value=1, max_value=50, initial=5)

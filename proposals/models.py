@@ -77,6 +77,16 @@ class ProposalType(models.Model):
         _("signers may withdraw while collection is open"), default=True
     )
     is_active = models.BooleanField(_("open for new proposals"), default=True)
+    # A demand under art. 74 of the Local Autonomy Act (条例の制定改廃の直接請求): the law, not the
+    # ordinance, sets its collection period, blackout, collectors and the election office's check.
+    direct_demand = models.BooleanField(
+        _("direct demand under the Local Autonomy Act (art. 74)"),
+        default=False,
+        help_text=_(
+            "The law sets the collection period (one month; two in prefectures and designated "
+            "cities), the blackout before elections and the registered collectors."
+        ),
+    )
     # How long the signatory list keeps names and accounts after the procedure ended (see
     # docs/privacy.md): long enough for objections, review requests and a court challenge.
     signatory_retention_days = models.PositiveIntegerField(
@@ -108,6 +118,13 @@ class ProposalType(models.Model):
             models.CheckConstraint(
                 condition=Q(accepts_online=True) | Q(accepts_counter=True) | Q(accepts_paper=True),
                 name="proposal_type_some_channel",
+            ),
+            # The law makes the election office check the signature sheets (art. 74-2), and the
+            # sheets are paper.
+            models.CheckConstraint(
+                condition=Q(direct_demand=False)
+                | Q(certification_required=True, accepts_paper=True),
+                name="proposal_type_direct_demand_certified_on_paper",
             ),
         ]
 
@@ -172,6 +189,11 @@ class Proposal(models.Model):
     threshold_reached_at = models.DateTimeField(null=True, blank=True)
     certified_count = models.PositiveIntegerField(null=True, blank=True)
     inspection_ends_at = models.DateTimeField(null=True, blank=True)
+    # Direct demands: when the election office issued the representative's certificate
+    # (代表者証明書); collectors and collection need it.
+    certificate_issued_at = models.DateTimeField(null=True, blank=True)
+    # The last day of the election office's check of the sheets (art. 74-2: 20 days).
+    check_due_on = models.DateField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     answer_due_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -268,6 +290,13 @@ class Signature(models.Model):
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
     sheet = models.CharField(_("sheet"), max_length=40, blank=True)
+    # A paper row is traced back to its sheet, row and collector when it is rejected.
+    sheet_row = models.PositiveSmallIntegerField(_("row"), null=True, blank=True)
+    collector = models.ForeignKey(
+        "Collector", on_delete=models.PROTECT, null=True, blank=True, related_name="signatures"
+    )
+    # The date the signer wrote on the row (署名年月日); the entry's own time is `signed_at`.
+    written_on = models.DateField(_("date of signing"), null=True, blank=True)
     signed_at = models.DateTimeField(default=timezone.now)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     invalid_reason = models.CharField(max_length=20, choices=InvalidReason.choices, blank=True)
@@ -296,6 +325,17 @@ class Signature(models.Model):
             models.CheckConstraint(
                 condition=Q(channel=SignatureChannel.ONLINE) | Q(entered_by__isnull=False),
                 name="signature_offline_has_clerk",
+            ),
+            models.CheckConstraint(
+                condition=Q(channel=SignatureChannel.PAPER)
+                | Q(collector__isnull=True, sheet_row__isnull=True),
+                name="signature_collector_and_row_on_paper_only",
+            ),
+            # One row of one sheet is one signature, whatever became of it.
+            models.UniqueConstraint(
+                fields=["proposal", "sheet", "sheet_row"],
+                condition=Q(sheet_row__isnull=False),
+                name="signature_sheet_row_once",
             ),
         ]
         indexes = [
@@ -546,3 +586,72 @@ class CouncilDocument(models.Model):
     def kind(self) -> str:
         """PDF, PNG or JPEG: said beside the link, so nobody opens a file blind."""
         return DOCUMENT_EXTENSIONS.get(self.content_type, "").replace("jpg", "jpeg").upper()
+
+
+class Collector(models.Model):
+    """A collector (受任者) whom the representative appointed to gather signatures on paper for a
+    direct demand (Local Autonomy Act art. 74 (8)). Revoked collectors stay on the list, so the
+    sheets they carried can still be traced to them."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="collectors")
+    number = models.PositiveIntegerField(_("number"))
+    name = models.CharField(_("name"), max_length=100)
+    address = models.CharField(_("address"), max_length=200)
+    appointed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    appointed_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("proposal", "number")
+        verbose_name = _("collector")
+        verbose_name_plural = _("collectors")
+        constraints = [
+            models.UniqueConstraint(fields=["proposal", "number"], name="collector_number_once"),
+            models.UniqueConstraint(
+                fields=["proposal", "name", "address"],
+                condition=Q(revoked_at__isnull=True),
+                name="collector_appointed_once",
+            ),
+            models.CheckConstraint(condition=Q(number__gte=1), name="collector_number_positive"),
+            models.CheckConstraint(
+                condition=Q(revoked_at__isnull=True) | Q(revoked_at__gte=F("appointed_at")),
+                name="collector_revoked_after_appointed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number}. {self.name}"
+
+    def active_on(self, day: date) -> bool:
+        """Whether the collector held the appointment on `day` (a calendar day in Japan)."""
+        if self.appointed_at.astimezone(TOKYO).date() > day:
+            return False
+        return self.revoked_at is None or self.revoked_at.astimezone(TOKYO).date() >= day
+
+
+class CollectionBlackout(models.Model):
+    """Days on which no signature for a direct demand may be sought in the municipality, because
+    an election is coming (Local Autonomy Act art. 74 (7)): entered by the election office,
+    calendar days in Japan, both ends included."""
+
+    municipality = models.ForeignKey(
+        Municipality, on_delete=models.PROTECT, related_name="collection_blackouts"
+    )
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("to (inclusive)"))
+    reason = models.CharField(_("reason"), max_length=200)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("municipality", "starts_on", "id")
+        verbose_name = _("collection blackout")
+        verbose_name_plural = _("collection blackouts")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=F("starts_on")), name="collection_blackout_ordered"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.starts_on}–{self.ends_on} {self.reason}"

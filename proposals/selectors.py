@@ -13,11 +13,13 @@ from django.utils.translation import gettext as _
 
 from identity.eligibility import TOKYO, person_keys_of
 from identity.models import Municipality, User
-from proposals import permissions
+from proposals import legal_calendar, permissions
 from proposals.models import (
     EDITABLE,
     PART_LABELS,
     SIGNABLE,
+    CollectionBlackout,
+    Collector,
     CommitteeMember,
     CouncilAnswer,
     CouncilDocument,
@@ -121,6 +123,10 @@ def timeline(proposal: Proposal, now: datetime | None = None) -> list[TimelineIt
             ", ".join(str(PART_LABELS.get(name, name)) for name in revision.changed),
         )
         for revision in revisions_of(proposal).only("edited_at", "changed")
+    ]
+    items += [
+        TimelineItem(deadline.at, deadline.label)
+        for deadline in legal_calendar.deadlines(proposal, now or timezone.now())
     ]
     if proposal.inspection_ends_at is not None:
         ended = proposal.inspection_ends_at <= (now or timezone.now())
@@ -266,7 +272,11 @@ def certification_queue(municipality: Municipality) -> QuerySet[Proposal]:
 
 def signatures_in_order(proposal: Proposal) -> QuerySet[Signature]:
     """All of a proposal's signatures, withdrawn and invalid ones too, as they came in."""
-    return Signature.objects.filter(proposal=proposal).order_by("signed_at", "id")
+    return (
+        Signature.objects.filter(proposal=proposal)
+        .select_related("collector")
+        .order_by("signed_at", "id")
+    )
 
 
 def signature_in(municipality: Municipality, proposal_id: int, signature_id: int) -> bool:
@@ -308,14 +318,63 @@ def council_proposal(municipality: Municipality, proposal_id: int) -> Proposal |
 
 
 def offline_signable(municipality: Municipality) -> QuerySet[Proposal]:
-    """Proposals collecting now whose type takes counter or paper signatures."""
+    """Proposals collecting now whose type takes counter or paper signatures, and direct demands
+    whose sheets are being entered during the election office's check."""
     return (
-        Proposal.objects.filter(
-            municipality=municipality,
-            status__in=SIGNABLE,
-            collection_closes_at__gt=timezone.now(),
+        Proposal.objects.filter(municipality=municipality)
+        .filter(
+            Q(status__in=SIGNABLE, collection_closes_at__gt=timezone.now())
+            | Q(
+                status=Status.CERTIFICATION,
+                certified_count__isnull=True,
+                type__direct_demand=True,
+            )
         )
         .filter(Q(type__accepts_counter=True) | Q(type__accepts_paper=True))
         .select_related("type")
         .order_by("title", "id")
+    )
+
+
+# Direct demands ---------------------------------------------------------------------------------
+
+
+def paper_collectors(municipality: Municipality) -> QuerySet[Collector]:
+    """The collectors a clerk may name for a paper row: those of the demands taking sheets now
+    (revoked ones too, for the rows they gathered before)."""
+    return (
+        Collector.objects.filter(proposal__in=offline_signable(municipality))
+        .select_related("proposal")
+        .order_by("proposal__title", "proposal_id", "number")
+    )
+
+
+def collectors_of(proposal: Proposal) -> QuerySet[Collector]:
+    return Collector.objects.filter(proposal=proposal).order_by("number")
+
+
+def direct_demands(municipality: Municipality) -> QuerySet[Proposal]:
+    """The election office's list: every direct demand past the author's draft desk."""
+    return (
+        Proposal.objects.filter(municipality=municipality, type__direct_demand=True)
+        .exclude(status=Status.WITHDRAWN)
+        .select_related("type", "author")
+        .annotate(
+            collectors_active=Count("collectors", filter=Q(collectors__revoked_at__isnull=True))
+        )
+        .order_by("-created_at", "-id")
+    )
+
+
+def direct_demand(municipality: Municipality, proposal_id: int) -> Proposal | None:
+    return (
+        Proposal.objects.filter(municipality=municipality, type__direct_demand=True, pk=proposal_id)
+        .select_related("type", "author")
+        .first()
+    )
+
+
+def blackouts_of(municipality: Municipality) -> QuerySet[CollectionBlackout]:
+    return CollectionBlackout.objects.filter(municipality=municipality).order_by(
+        "-starts_on", "-id"
     )

@@ -5,6 +5,7 @@ from proposals import (
     views_administrator,
     views_council,
     views_counter,
+    views_direct_demand,
     views_election_office,
 )
 
@@ -38,6 +39,13 @@ urlpatterns = [
     path("<int:proposal_id>/withdraw/", views.proposal_withdraw, name="withdraw"),
     path("<int:proposal_id>/close/", views.collection_close, name="close"),
     path("<int:proposal_id>/objections/", views.objection_file, name="objection_file"),
+    path("<int:proposal_id>/collectors/", views_direct_demand.collectors, name="collectors"),
+    path(
+        "<int:proposal_id>/collectors/<int:collector_id>/revoke/",
+        views_direct_demand.collector_revoke,
+        name="collector_revoke",
+    ),
+    path("<int:proposal_id>/sheets.pdf", views_direct_demand.signature_sheets, name="sheets"),
     # Staff pages.
     path("staff/proposal-types/", views_administrator.type_list, name="staff_types"),
     path("staff/proposal-types/new/", views_administrator.type_edit, name="staff_type_new"),
@@ -113,4 +121,16 @@ urlpatterns = [
         name="staff_council_answer",
     ),
     path("staff/paper-signatures/", views_counter.paper_signatures, name="staff_paper"),
+    path("staff/direct-demands/", views_direct_demand.demand_list, name="staff_demands"),
+    path(
+        "staff/direct-demands/<int:proposal_id>/",
+        views_direct_demand.demand_detail,
+        name="staff_demand",
+    ),
+    path(
+        "staff/direct-demands/<int:proposal_id>/certificate/",
+        views_direct_demand.certificate_issue,
+        name="staff_certificate_issue",
+    ),
+    path("staff/blackouts/", views_direct_demand.blackouts, name="staff_blackouts"),
 ]

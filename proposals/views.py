@@ -30,7 +30,7 @@ from identity.errors import DomainError
 from identity.exports import csv_response
 from identity.form_submit import form_status, form_submit
 from identity.models import User
-from proposals import exports, permissions, selectors, services
+from proposals import exports, legal_calendar, permissions, selectors, services
 from proposals.charts import running_total_bars
 from proposals.forms import (
     CommitteeInviteForm,
@@ -139,9 +139,14 @@ def _detail_page(
     collecting = proposal.is_collecting(now)
     signature = selectors.my_signature(proposal, user)
     signed = signature is not None
+    blackout = (
+        legal_calendar.blackout_on(proposal.municipality, legal_calendar.tokyo_day(now))
+        if collecting and proposal.type.direct_demand
+        else None
+    )
     decision = (
         permissions.can_sign(request.user, proposal.municipality, proposal.type, now)
-        if collecting and not signed
+        if collecting and not signed and blackout is None
         else None
     )
     daily = selectors.daily_signatures(proposal)
@@ -164,6 +169,8 @@ def _detail_page(
             "signed": signed,
             "signature": signature,
             "decision": decision,
+            "blackout": blackout,
+            "blackout_message": legal_calendar.blackout_message(blackout) if blackout else "",
             "percent": percent,
             "timeline": selectors.timeline(proposal, now),
             "days_left": proposal.days_left(now),

@@ -35,6 +35,8 @@ def _paper_initial(request: HttpRequest, proposals: QuerySet[Proposal]) -> dict[
     if request.GET.get("channel") in (SignatureChannel.PAPER, SignatureChannel.COUNTER):
         initial["channel"] = request.GET["channel"]
     initial["sheet"] = request.GET.get("sheet", "")[:40]
+    if request.GET.get("collector", "").isdigit():
+        initial["collector"] = int(request.GET["collector"])
     return initial
 
 
@@ -44,7 +46,10 @@ def paper_signatures(request: HttpRequest) -> HttpResponse:
     municipality = current_municipality(request)
     proposals = selectors.offline_signable(municipality)
     form = PaperSignatureForm(
-        request.POST or None, proposals=proposals, initial=_paper_initial(request, proposals)
+        request.POST or None,
+        proposals=proposals,
+        collectors=selectors.paper_collectors(municipality),
+        initial=_paper_initial(request, proposals),
     )
     # A refusal (not eligible, signed already) is about the person, not the form: the page says
     # it in its own box and keeps what was typed for the next entry.
@@ -61,6 +66,9 @@ def paper_signatures(request: HttpRequest) -> HttpResponse:
                     person=PersonFacts(data["name"], data["birth_date"], data["address"]),
                     channel=data["channel"],
                     sheet=data["sheet"],
+                    row=data["row"],
+                    collector_id=data["collector"].pk if data["collector"] else None,
+                    written_on=data["written_on"],
                 ),
             )
         except DomainError as error:
@@ -72,6 +80,8 @@ def paper_signatures(request: HttpRequest) -> HttpResponse:
                 % {"title": proposal.title, "n": result.count},
             )
             keep = {"proposal": proposal.pk, "channel": data["channel"], "sheet": data["sheet"]}
+            if data["collector"]:  # the next row is most likely on the same collector's sheet
+                keep["collector"] = data["collector"].pk
             return redirect(f"{reverse('proposals:staff_paper')}?{urlencode(keep)}")
     return render(
         request,

@@ -373,6 +373,9 @@ LOGGING: dict[str, Any] = {
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {
         "celery": {"level": "WARNING"},
+        # WeasyPrint (signature sheets) logs every rendering step at INFO.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
         # uvicorn's access log names every path (a password-reset link's key among them): through
         # our handler and its redaction rather than uvicorn's own.
         "uvicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},

@@ -1,5 +1,6 @@
 from identity.models.accounts import (
     Municipality,
+    MunicipalityKind,
     Role,
     RoleAssignment,
     RoleAssignmentQuerySet,
@@ -28,6 +29,7 @@ __all__ = [
     "IdempotentAnswer",
     "IdentityProvider",
     "Municipality",
+    "MunicipalityKind",
     "OutboxMessage",
     "RegisterEntry",
     "ResidentRegister",

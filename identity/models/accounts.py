@@ -75,6 +75,15 @@ class User(AbstractUser):
         return self.display_name or str(_("Resident #%(id)s") % {"id": self.pk})
 
 
+class MunicipalityKind(models.TextChoices):
+    """What the Local Autonomy Act distinguishes: prefectures and designated cities (政令指定都市)
+    collect direct-demand signatures for two months, other municipalities for one."""
+
+    MUNICIPALITY = "municipality", _("City, town or village")
+    DESIGNATED_CITY = "designated_city", _("Designated city")
+    PREFECTURE = "prefecture", _("Prefecture")
+
+
 class Municipality(models.Model):
     slug = models.SlugField(_("slug"), max_length=40, unique=True)
     name = models.CharField(_("name (Japanese)"), max_length=80)
@@ -94,6 +103,12 @@ class Municipality(models.Model):
         help_text=_("The municipality's own host name, e.g. participate.city.example.jp."),
     )
     is_active = models.BooleanField(_("active"), default=True)
+    kind = models.CharField(
+        _("kind of local government"),
+        max_length=16,
+        choices=MunicipalityKind.choices,
+        default=MunicipalityKind.MUNICIPALITY,
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     verification_valid_days = models.PositiveIntegerField(
         _("verification valid for (days)"),
@@ -108,6 +123,9 @@ class Municipality(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(code__regex=r"^[0-9]{6}$"), name="municipality_code_six_digits"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=MunicipalityKind.values), name="municipality_kind_known"
             ),
         ]
 

@@ -23,6 +23,8 @@ MUNICIPALITY_EDITABLE = (
     "host",
     "is_active",
     "verification_valid_days",
+    # Decides a direct demand's collection period (proposals.legal_calendar).
+    "kind",
 )
 ACCOUNT_FLAGS = ("is_active", "is_staff", "is_superuser")
 # Only a superuser may make or unmake staff and superusers.

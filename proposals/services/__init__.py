@@ -14,6 +14,14 @@ from proposals.services.council import (
     proposal_answer,
     review_start,
 )
+from proposals.services.direct_demand import (
+    BlackoutValues,
+    blackout_add,
+    collector_appoint,
+    collector_revoke,
+    representative_certificate_issue,
+    signature_sheets_print,
+)
 from proposals.services.editing import ProposalChanges, proposal_edit
 from proposals.services.filing import (
     ProposalDraft,
@@ -53,6 +61,7 @@ from proposals.services.types import (
 )
 
 __all__ = [
+    "BlackoutValues",
     "OfflineSignature",
     "ProposalChanges",
     "ProposalDraft",
@@ -60,12 +69,15 @@ __all__ = [
     "SignRequest",
     "SignatureResult",
     "TypeInvalid",
+    "blackout_add",
     "certification_finalize",
     "certification_publish",
     "clarification_request",
     "collection_close_early",
     "collection_open",
     "collections_close_due",
+    "collector_appoint",
+    "collector_revoke",
     "committee_accept",
     "committee_decline",
     "committee_invite",
@@ -81,6 +93,7 @@ __all__ = [
     "proposal_type_register_set",
     "proposal_type_save",
     "proposal_withdraw",
+    "representative_certificate_issue",
     "review_start",
     "signatories_purge",
     "signatories_purge_all_due",
@@ -91,5 +104,6 @@ __all__ = [
     "signature_add_many",
     "signature_add_offline",
     "signature_invalidate",
+    "signature_sheets_print",
     "signature_withdraw",
 ]

@@ -3,8 +3,6 @@ review the signatories, invalidate with reasons, certify, public inspection, obj
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -13,7 +11,7 @@ from identity.audit import audit_record
 from identity.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from identity.models import Municipality, User
 from identity.permissions import require
-from proposals import permissions
+from proposals import legal_calendar, permissions
 from proposals.models import InvalidReason, Objection, Proposal, Signature, Status
 from proposals.services.common import locked_proposal, timeline_add, transition
 from proposals.services.lifecycle import submit
@@ -72,8 +70,11 @@ def certification_publish(*, actor: User, municipality: Municipality, proposal_i
     if proposal.certified_count is not None:
         raise Conflict(_("The count was published already."), code="already_published")
     now = timezone.now()
+    today = legal_calendar.tokyo_day(now)
     proposal.certified_count = valid_count(proposal)
-    proposal.inspection_ends_at = now + timedelta(days=proposal.type.inspection_days)
+    proposal.inspection_ends_at = legal_calendar.inspection_ends_at(
+        now, proposal.type.inspection_days
+    )
     proposal.updated_at = now
     proposal.save(update_fields=["certified_count", "inspection_ends_at", "updated_at"])
     timeline_add(
@@ -90,7 +91,14 @@ def certification_publish(*, actor: User, municipality: Municipality, proposal_i
         municipality=municipality,
         action="proposal.certification_publish",
         target=proposal,
-        data={"certified_count": proposal.certified_count},
+        data={
+            "certified_count": proposal.certified_count,
+            # The 20-day limit binds the office, not the demand: publishing late is allowed (a
+            # refusal would sink a valid demand through the office's delay), and recorded.
+            "days_late": max(0, (today - proposal.check_due_on).days)
+            if proposal.check_due_on
+            else 0,
+        },
     )
     return proposal
 

@@ -14,7 +14,7 @@ from identity.eligibility import TOKYO
 from identity.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from identity.idempotency import stores_answer
 from identity.models import Municipality, User
-from proposals import permissions
+from proposals import legal_calendar, permissions
 from proposals.models import (
     Proposal,
     ProposalType,
@@ -87,6 +87,18 @@ def proposal_file_within(
 
 
 def _closing_time(proposal_type: ProposalType, opens: datetime) -> datetime:
+    if proposal_type.direct_demand:  # the law's period, not the ordinance's
+        from proposals.models import CollectionBlackout
+
+        blackouts = list(
+            CollectionBlackout.objects.filter(municipality_id=proposal_type.municipality_id)
+        )
+        last_day = legal_calendar.collection_last_day_suspended(
+            proposal_type.municipality,
+            legal_calendar.tokyo_day(opens) + timedelta(days=1),
+            blackouts,
+        )
+        return legal_calendar.start_of_day(last_day + timedelta(days=1))
     if proposal_type.collection_until is not None:
         return datetime.combine(proposal_type.collection_until, time.max, TOKYO)
     assert proposal_type.collection_days is not None
@@ -108,6 +120,11 @@ def collection_open(*, actor: User, municipality: Municipality, proposal_id: int
                 _("The promoters' committee must be confirmed before collection opens."),
                 code="committee_required",
             )
+    if proposal.type.direct_demand and proposal.certificate_issued_at is None:
+        raise Conflict(
+            _("The election office has not issued the representative's certificate yet."),
+            code="no_certificate",
+        )
     transition(proposal, (Status.DRAFT, Status.COMMITTEE), Status.COLLECTING)
     threshold = proposal.type.threshold()
     if threshold is None:

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from identity.audit import audit_record
 from identity.errors import Conflict, NotFound, PermissionDenied
 from identity.models import Municipality, User
-from proposals import permissions
+from proposals import legal_calendar, permissions
 from proposals.models import CommitteeMember, InvitationState, Proposal, Status
 from proposals.services.common import locked_proposal, timeline_add, transition
 
@@ -162,7 +162,13 @@ def submit(proposal: Proposal, now: object) -> None:
 def _close(proposal: Proposal, actor: User | None) -> str:
     """End collection: below the goal it expires; above it goes to certification or the council."""
     now = timezone.now()
-    if proposal.status == Status.COLLECTING:
+    if proposal.type.direct_demand:
+        # The sheets go to the election office whatever the online count: most signatures of a
+        # direct demand are on paper and are entered during the check.
+        proposal.status = Status.CERTIFICATION
+        proposal.check_due_on = legal_calendar.check_due_on(legal_calendar.tokyo_day(now))
+        event = "certification"
+    elif proposal.status == Status.COLLECTING:
         proposal.status = Status.EXPIRED
         event = "expired"
     elif proposal.type.certification_required:
@@ -179,6 +185,7 @@ def _close(proposal: Proposal, actor: User | None) -> str:
             "collection_closes_at",
             "submitted_at",
             "answer_due_on",
+            "check_due_on",
             "updated_at",
         ]
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -33,9 +33,11 @@ from identity.models import Municipality, User
 from identity.permissions import require
 from identity.selectors import municipality_cached
 from identity.session_tokens import SessionToken, resolve_actors
-from proposals import permissions
+from proposals import legal_calendar, permissions
 from proposals.events import publish_signature_count
 from proposals.models import (
+    CollectionBlackout,
+    Collector,
     Proposal,
     ProposalType,
     Signature,
@@ -83,7 +85,9 @@ def _record_crossing(proposal: Proposal, at: datetime) -> bool:
     return bool(updated)
 
 
-def _online_signing_refusal(proposal: Proposal, now: datetime) -> DomainError | None:
+def _online_signing_refusal(
+    proposal: Proposal, now: datetime, blackout: CollectionBlackout | None
+) -> DomainError | None:
     """Why this proposal takes no online signature now (None: it takes them)."""
     if not proposal.is_collecting(now):
         return Gone(
@@ -94,7 +98,13 @@ def _online_signing_refusal(proposal: Proposal, now: datetime) -> DomainError | 
             _("This proposal takes signatures at the counter or on paper only."),
             code="channel_not_accepted",
         )
+    if proposal.type.direct_demand and blackout is not None:
+        return _blackout_refusal(blackout)
     return None
+
+
+def _blackout_refusal(blackout: CollectionBlackout) -> Conflict:
+    return Conflict(legal_calendar.blackout_message(blackout), code="collection_blackout")
 
 
 def _proposals_for_online_signing(
@@ -113,16 +123,23 @@ def _proposals_for_online_signing(
             "type__min_age",
             "type__register_date",
             "type__accepts_online",
+            "type__direct_demand",
         )
         .filter(pk__in=proposal_ids, municipality=municipality)
     }
+    # Asked only when a direct demand is among them: the ordinary path keeps its queries.
+    blackout = (
+        legal_calendar.blackout_on(municipality, legal_calendar.tokyo_day(now))
+        if any(proposal.type.direct_demand for proposal in found.values())
+        else None
+    )
     answers: dict[int, Proposal | DomainError] = {}
     for proposal_id in proposal_ids:
         proposal = found.get(proposal_id)
         if proposal is None:
             answers[proposal_id] = NotFound(_("No such proposal here."))
         else:
-            answers[proposal_id] = _online_signing_refusal(proposal, now) or proposal
+            answers[proposal_id] = _online_signing_refusal(proposal, now, blackout) or proposal
     return answers
 
 
@@ -492,6 +509,11 @@ class OfflineSignature:
     person: PersonFacts
     channel: str
     sheet: str = ""
+    # A direct demand's paper row: its number on the sheet, the collector who carried the sheet
+    # and the date the signer wrote.
+    row: int | None = None
+    collector_id: int | None = None
+    written_on: date | None = None
 
 
 @transaction.atomic(durable=True)
@@ -509,7 +531,8 @@ def signature_add_offline(
     if proposal is None:
         raise NotFound(_("No such proposal here."))
     now = timezone.now()
-    if not proposal.is_collecting(now):
+    paper_row = proposal.type.direct_demand and entry.channel == SignatureChannel.PAPER
+    if not (proposal.is_collecting(now) or (paper_row and _checking_sheets(proposal))):
         raise Gone(_("Signature collection for this proposal is closed."), code="collection_closed")
     if entry.channel not in (SignatureChannel.COUNTER, SignatureChannel.PAPER) or (
         entry.channel not in proposal.type.channels()
@@ -519,6 +542,7 @@ def signature_add_offline(
         )
     if entry.channel == SignatureChannel.PAPER and not entry.sheet.strip():
         raise InvalidInput(_("Enter the number of the paper sheet."), code="sheet_required")
+    collector = _direct_demand_rules(proposal, entry, now) if proposal.type.direct_demand else None
     decision = eligibility_of_person(
         entry.person, municipality, now, permissions.signer_rule(proposal.type)
     )
@@ -533,12 +557,21 @@ def signature_add_offline(
         verification_id=decision.verification_id,
         entered_by=actor,
         sheet=entry.sheet.strip()[:40],
+        sheet_row=entry.row if entry.channel == SignatureChannel.PAPER else None,
+        collector=collector,
+        written_on=entry.written_on if entry.channel == SignatureChannel.PAPER else None,
         signed_at=now,
     )
     try:
         with transaction.atomic():
             signature.save(force_insert=True)
-    except IntegrityError:
+    except IntegrityError as error:
+        if "signature_sheet_row_once" in str(error):
+            raise Conflict(
+                _("Row %(row)s of sheet %(sheet)s was entered already.")
+                % {"row": signature.sheet_row, "sheet": signature.sheet},
+                code="row_entered",
+            ) from None
         raise Conflict(
             _("This person has already signed (online, at the counter or on paper)."),
             code="already_signed",
@@ -548,9 +581,81 @@ def signature_add_offline(
         municipality=municipality,
         action="signature.add",
         target=signature,
-        data={"proposal": proposal.pk, "channel": entry.channel, "sheet": signature.sheet},
+        data={
+            "proposal": proposal.pk,
+            "channel": entry.channel,
+            "sheet": signature.sheet,
+            "row": signature.sheet_row,
+            "collector": signature.collector_id,
+        },
     )
     count = _bump(proposal.pk, +1)
     crossed = count == proposal.threshold and _record_crossing(proposal, now)
     publish_signature_count(proposal.pk)
     return SignatureResult(signature, count, crossed, proposal.threshold)
+
+
+def _checking_sheets(proposal: Proposal) -> bool:
+    """A direct demand's sheets reach the election office after collection: their rows are
+    entered during the check, until the checked count is published."""
+    return proposal.status == Status.CERTIFICATION and proposal.certified_count is None
+
+
+def _direct_demand_rules(
+    proposal: Proposal, entry: OfflineSignature, now: datetime
+) -> Collector | None:
+    """What the law adds for a direct demand: no signature during an election blackout, and a
+    paper row only from a registered collector's sheet, dated within the collection period.
+    Returns the row's collector."""
+    today = legal_calendar.tokyo_day(now)
+    if entry.channel != SignatureChannel.PAPER:
+        blackout = legal_calendar.blackout_on(proposal.municipality, today)
+        if blackout is not None:
+            raise _blackout_refusal(blackout)
+        return None
+    if entry.row is None or entry.row < 1:
+        raise InvalidInput(_("Enter the row number on the sheet."), code="row_required")
+    if entry.written_on is None:
+        raise InvalidInput(_("Enter the date written on the row."), code="date_required")
+    assert proposal.collection_opens_at is not None and proposal.collection_closes_at is not None
+    first = legal_calendar.tokyo_day(proposal.collection_opens_at)
+    last = proposal.last_signing_day()
+    assert last is not None
+    if not first <= entry.written_on <= min(last, today):
+        raise Conflict(
+            _("The row is dated %(date)s, outside the collection period (%(first)s to %(last)s).")
+            % {
+                "date": entry.written_on.isoformat(),
+                "first": first.isoformat(),
+                "last": last.isoformat(),
+            },
+            code="outside_period",
+        )
+    blackout = legal_calendar.blackout_on(proposal.municipality, entry.written_on)
+    if blackout is not None:
+        raise _blackout_refusal(blackout)
+    if entry.collector_id is None:
+        raise InvalidInput(
+            _("Choose the collector whose sheet this is: only collectors' sheets count."),
+            code="collector_required",
+        )
+    collector = Collector.objects.filter(pk=entry.collector_id, proposal=proposal).first()
+    if collector is None:
+        raise NotFound(_("No such collector for this proposal."), code="unknown_collector")
+    prefix, _dash, index = entry.sheet.strip().partition("-")
+    if prefix != str(collector.number) or not index.isdigit():
+        raise Conflict(
+            _(
+                "Sheet %(sheet)s is not one of collector no. %(n)s's sheets (numbered "
+                "%(n)s-1, %(n)s-2, …)."
+            )
+            % {"sheet": entry.sheet.strip(), "n": collector.number},
+            code="sheet_not_collectors",
+        )
+    if not collector.active_on(entry.written_on):
+        raise Conflict(
+            _("%(name)s was not an appointed collector on %(date)s.")
+            % {"name": collector.name, "date": entry.written_on.isoformat()},
+            code="collector_not_appointed",
+        )
+    return collector

@@ -46,6 +46,7 @@ class ProposalTypeValues:
     accepts_paper: bool = False
     committee_size: int = 0
     certification_required: bool = False
+    direct_demand: bool = False
     answer_deadline_days: int = 90
     inspection_days: int = 7
     signatures_withdrawable: bool = True
@@ -94,6 +95,14 @@ def _problems(
         add("min_age", _("Enter an age between 0 and 120."))
     if values.answer_deadline_days < 1:
         add("answer_deadline_days", _("The council needs at least one day to answer."))
+    if values.direct_demand and not (values.certification_required and values.accepts_paper):
+        add(
+            "direct_demand",
+            _(
+                "A direct demand is collected on paper and certified by the election office: "
+                "tick both."
+            ),
+        )
     if values.certification_required and values.inspection_days < 1:
         add("inspection_days", _("A certified count is open to inspection for at least one day."))
     return errors

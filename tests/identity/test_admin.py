@@ -58,6 +58,7 @@ def _municipality_form(municipality: Municipality, **changes: Any) -> dict[str, 
         "host": municipality.host or "",
         "is_active": "on" if municipality.is_active else "",
         "verification_valid_days": municipality.verification_valid_days,
+        "kind": municipality.kind,
     }
     form.update(changes)
     return {key: value for key, value in form.items() if value != ""}
@@ -89,6 +90,19 @@ def test_changing_a_municipality_records_old_and_new() -> None:
     assert entry.target_id == str(town.pk)
     assert entry.data["name_en"] == {"old": "Maebashi", "new": "Maebashi City"}
     assert set(entry.data) == {"name_en", "verification_valid_days"}
+
+
+def test_the_operator_sets_the_kind_of_local_government() -> None:
+    town = MunicipalityFactory()
+    response = _operator().post(
+        reverse("admin:identity_municipality_change", args=[town.pk]),
+        _municipality_form(town, kind="designated_city"),
+    )
+    assert response.status_code == 302, response.content
+    town.refresh_from_db()
+    assert town.kind == "designated_city"
+    entry = AuditEntry.objects.get(action="municipality.change")
+    assert entry.data["kind"] == {"old": "municipality", "new": "designated_city"}
 
 
 def _user_form(user: User, **flags: bool) -> dict[str, Any]:

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from identity.keys import PersonFacts
+from identity.models import Municipality, Role, User
+from proposals import services
+from proposals.models import Proposal, ProposalType
+from tests.factories import (
+    MunicipalityFactory,
+    ProposalFactory,
+    ProposalTypeFactory,
+    staff,
+    verified,
+)
+
+
+@pytest.fixture
+def town(db: None) -> Municipality:
+    return MunicipalityFactory(slug="maebashi", name="前橋市", name_en="Maebashi", code="102016")
+
+
+def demand_type(town: Municipality, **fields: object) -> ProposalType:
+    """A demand for an ordinance under art. 74: 1/50 of the register, checked by the office."""
+    values: dict[str, object] = {
+        "name": "条例制定改廃請求",
+        "threshold_fixed": 2,
+        "collection_days": 30,
+        "certification_required": True,
+        "accepts_paper": True,
+        "direct_demand": True,
+    }
+    values.update(fields)
+    kind: ProposalType | None = ProposalType.objects.filter(
+        municipality=town, name=values["name"]
+    ).first()
+    return kind or ProposalTypeFactory(municipality=town, **values)
+
+
+def office(town: Municipality) -> User:
+    clerk: User | None = getattr(town, "_test_office", None)
+    if clerk is None:
+        clerk = staff(town, Role.ELECTION_OFFICE)
+        town._test_office = clerk
+    return clerk
+
+
+def certified_demand(town: Municipality, **fields: object) -> Proposal:
+    """A demand whose representative holds the certificate, not yet collecting."""
+    proposal = ProposalFactory(type=demand_type(town, **fields), author=verified(town))
+    return services.representative_certificate_issue(
+        actor=office(town), municipality=town, proposal_id=proposal.pk
+    )
+
+
+def collecting_demand(town: Municipality, **fields: object) -> Proposal:
+    proposal = certified_demand(town, **fields)
+    services.collection_open(actor=proposal.author, municipality=town, proposal_id=proposal.pk)
+    proposal.refresh_from_db()
+    return proposal
+
+
+def resident_facts(user: User) -> PersonFacts:
+    """What the clerk reads off a sheet for a resident made by `verified`."""
+    return PersonFacts(f"住民 {user.pk}", date(1980, 4, 1), f"大手町{user.pk}-1")

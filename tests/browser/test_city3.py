@@ -50,7 +50,8 @@ def _proposal_with_history(town: Municipality) -> Proposal:
             services.signature_add(actor=verified(town), municipality=town, proposal_id=proposal.pk)
         now = timezone.now()
         Proposal.objects.filter(pk=proposal.pk).update(
-            collection_opens_at=now - timedelta(days=6), collection_closes_at=now + timedelta(days=20)
+            collection_opens_at=now - timedelta(days=6),
+            collection_closes_at=now + timedelta(days=20),
         )
         for index, signature in enumerate(Signature.objects.filter(proposal=proposal)):
             signature.signed_at = now - timedelta(days=5 - index % 4)

@@ -122,13 +122,14 @@ def chart_svg(data: ChartData, size: Size) -> str:
     )
     if data.threshold and first is not None:
         goal = _("Goal: %(count)s") % {"count": f"{data.threshold:,}"}
-        middle = first.fromordinal((first.toordinal() + last.toordinal()) // 2)
+        # The label is printed under a (hidden) dot a quarter of the way along: clear of the count
+        # axis, and where a running total is usually still well below the goal.
+        at = first.fromordinal(first.toordinal() + (last - first).days // 4)
         chart.add(
             goal,
-            # The label is printed at a (hidden) dot midway, where it overlaps neither axis.
             [
                 (first, data.threshold),
-                {"value": (middle, data.threshold), "label": goal},
+                {"value": (at, data.threshold), "label": goal},
                 (last, data.threshold),
             ],
             dots_size=0.01,

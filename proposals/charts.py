@@ -84,8 +84,9 @@ def chart_svg(data: ChartData, size: Size) -> str:
     )
     days = [day for day, _count, _total in data.daily]
     top = max([data.threshold or 0, *(total for _d, _c, total in data.daily), 1])
+    ends = [d for d in (days[-1] if days else None, data.last_signing_day) if d is not None]
     first = days[0] if days else data.last_signing_day
-    last = max(d for d in (days[-1] if days else None, data.last_signing_day) if d is not None)
+    last = max(ends) if ends else None
     chart = pygal.DateLine(
         style=style,
         width=width,
@@ -114,13 +115,13 @@ def chart_svg(data: ChartData, size: Size) -> str:
         margin_right=24,
         spacing=8,
     )
-    chart.x_labels = _x_labels(first, last, size) if first is not None else []
+    chart.x_labels = _x_labels(first, last, size) if first and last else []
     chart.add(
         _("Signatures so far"),
         [(day, total) for day, _count, total in data.daily],
         stroke_style={"width": 3},
     )
-    if data.threshold and first is not None:
+    if data.threshold and first and last:
         goal = _("Goal: %(count)s") % {"count": f"{data.threshold:,}"}
         # The label is printed under a (hidden) dot a quarter of the way along: clear of the count
         # axis, and where a running total is usually still well below the goal.
@@ -148,9 +149,10 @@ def chart_svg(data: ChartData, size: Size) -> str:
     return str(chart.render(is_unicode=True))
 
 
-def _years(first: date | None, last: date) -> str:
-    start = first.year if first is not None else last.year
-    return str(last.year) if start == last.year else f"{start}–{last.year}"
+def _years(first: date | None, last: date | None) -> str:
+    if first is None or last is None:
+        return str(first.year if first else last.year if last else "")
+    return str(last.year) if first.year == last.year else f"{first.year}–{last.year}"
 
 
 def _x_labels(first: date, last: date, size: Size) -> list[date]:

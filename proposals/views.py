@@ -189,7 +189,10 @@ def _chart_data(proposal: Proposal, daily: list[Any]) -> ChartData:
 @require_GET
 def signature_chart(request: HttpRequest, proposal_id: int, size: Size) -> HttpResponse:
     proposal = _proposal_or_404(request, proposal_id)
-    data = _chart_data(proposal, selectors.daily_signatures(proposal))
+    daily = selectors.daily_signatures(proposal)
+    if not daily:
+        raise Http404("No signatures collected yet")  # the page shows no chart either
+    data = _chart_data(proposal, daily)
     return HttpResponse(chart_svg(data, size), content_type="image/svg+xml; charset=utf-8")
 
 

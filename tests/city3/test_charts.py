@@ -137,6 +137,16 @@ def test_chart_pages(town: Municipality) -> None:
     )
     draft = ProposalFactory(type=proposal.type)
     assert client.get(f"/m/maebashi/proposals/{draft.pk}/chart-wide.svg").status_code == 404
+    # Its author sees the draft, which has no collection yet: no chart, and no error.
+    author = Client()
+    author.force_login(draft.author)
+    assert author.get(f"/m/maebashi/proposals/{draft.pk}/").status_code == 200
+    assert author.get(f"/m/maebashi/proposals/{draft.pk}/chart-narrow.svg").status_code == 404
+
+
+def test_an_empty_chart_still_draws(english: None) -> None:
+    texts = _texts(chart_svg(ChartData([], 10, None), "narrow"))
+    assert "Number of signatures" in texts and not any(t.startswith("Goal") for t in texts)
 
 
 def test_the_chart_speaks_japanese() -> None:

@@ -32,21 +32,26 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
-	@# With Redis, a worker and beat run beside the site; each is started again if it exits.
-	@# The worker's flags are config.celery.WORKER_ARGS (docs/operations.md says why).
-	@if [ -n "$$REDIS_URL" ]; then \
-	  mkdir -p var; \
-	  trap 'kill 0' EXIT; \
+	@# The demo municipalities' identity providers (identity/demo_idp.py) run beside the site, so
+	@# "verify with the municipal ID" works; with Redis, a worker and beat too. Each is started
+	@# again if it exits; all stop with the site. The worker's flags are config.celery.WORKER_ARGS
+	@# (docs/operations.md says why).
+	@mkdir -p var; \
+	trap 'kill 0' EXIT; \
+	if command -v node >/dev/null; then \
+	  while true; do $(BIN)/python manage.py demo_idp --site http://$(HOST):$(PORT) \
+	    --site http://localhost:$(PORT); \
+	    echo "demo identity provider exited; starting it again" >&2; sleep 2; done & \
+	else echo "Node.js not found: the demo identity provider (municipal ID) is not running" >&2; fi; \
+	if [ -n "$$REDIS_URL" ]; then \
 	  while true; do $(BIN)/celery -A config worker --loglevel=WARNING --concurrency=2 \
 	    --without-gossip --without-mingle --without-heartbeat; \
 	    echo "celery worker exited; starting it again" >&2; sleep 2; done & \
 	  while true; do $(BIN)/celery -A config beat --loglevel=WARNING \
 	    --schedule=var/celerybeat-schedule; \
 	    echo "celery beat exited; starting it again" >&2; sleep 2; done & \
-	  $(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT); \
-	else \
-	  $(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT); \
-	fi
+	fi; \
+	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/pytest

@@ -9,13 +9,14 @@ from allauth.mfa.models import Authenticator
 from django.db import transaction
 from django.utils import timezone
 
-from identity import services
+from identity import demo_idp, services
 from identity.audit import audit_record
 from identity.eligibility import TOKYO
 from identity.keys import PersonFacts, identity_hash, person_hash
 from identity.models import (
     DocumentType,
     EndReason,
+    IdentityProvider,
     Municipality,
     RegisterEntry,
     ResidentRegister,
@@ -114,6 +115,22 @@ def seed() -> None:
             with transaction.atomic():
                 _account(f"resident{number:02d}@{slug}.example.jp", name)
         _seed_residents(municipality, other=next(m for m in municipalities if m != municipality))
+        _seed_identity_provider(municipality)
+
+
+def _seed_identity_provider(municipality: Municipality) -> None:
+    """The demo's own provider (identity.demo_idp, run by `make run`), set up as an administrator
+    would, so the first way to verify works in the demo. An existing setting is left alone."""
+    if IdentityProvider.objects.filter(municipality=municipality).exists():
+        return
+    services.identity_provider_configure(
+        actor=User.objects.get(email=f"admin@{municipality.slug}.example.jp"),
+        municipality=municipality,
+        name=demo_idp.NAMES[municipality.slug],
+        server_url=demo_idp.issuer(municipality.slug),
+        client_id=demo_idp.client_id(municipality.slug),
+        secret=demo_idp.CLIENT_SECRET,
+    )
 
 
 # Residents and their verifications ---------------------------------------------------------------

@@ -8,7 +8,7 @@ Asia/Tokyo a person reaches a new age on the day *before* the birthday anniversa
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import cast
 from zoneinfo import ZoneInfo
@@ -18,7 +18,14 @@ from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext_lazy as _
 
 from identity.keys import PersonFacts, keyed_hash, person_hash
-from identity.models import EndReason, Municipality, User, Verification, VerificationMethod
+from identity.models import (
+    EndReason,
+    IdentityProvider,
+    Municipality,
+    User,
+    Verification,
+    VerificationMethod,
+)
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 
@@ -47,22 +54,38 @@ REASONS: dict[str, Promise] = {
     ),
 }
 
+# The same refusals for a municipality that has no identity provider: they must not send people
+# to a municipal ID that does not exist there.
+REASONS_WITHOUT_OIDC: dict[str, Promise] = {
+    "not_verified": _(
+        "Please verify that you live here first: by matching the resident register, or at the "
+        "counter of the city office."
+    ),
+    "method_not_accepted": _(
+        "This needs a stronger verification than the one you have. Please verify at the counter "
+        "of the city office."
+    ),
+}
+
 # The age rule itself, stated: the same words before, during and after the act (a finished
 # election must not promise "not yet").
 AGE_RULE = _("This is for people aged %(min_age)s or older.")
 
 
-def _reason_text(code: str, min_age: int | None) -> str:
+def _reason_text(code: str, min_age: int | None, oidc_offered: bool) -> str:
     if code == "under_age" and min_age is not None:
         return str(AGE_RULE) % {"min_age": min_age}
+    if not oidc_offered and code in REASONS_WITHOUT_OIDC:
+        return str(REASONS_WITHOUT_OIDC[code])
     return str(REASONS[code])
 
 
-def reason_message(code: str, *, min_age: int | None = None) -> Promise:
+def reason_message(code: str, *, min_age: int | None = None, oidc_offered: bool = True) -> Promise:
     """The plain-language reason for `code`, stating the minimum age when the refusal is about
-    age and the rule is known; lazy, so it is worded in the language of whoever reads it."""
+    age and the rule is known, and naming the municipal ID only where there is one; lazy, so it
+    is worded in the language of whoever reads it."""
     # django-stubs type lazy()'s result as the wrapped type; at run time it is a Promise.
-    return cast(Promise, lazy(_reason_text, str)(code, min_age))
+    return cast(Promise, lazy(_reason_text, str)(code, min_age, oidc_offered))
 
 
 AGE_BRACKETS = (
@@ -101,13 +124,15 @@ class Eligibility:
     person_key: str = ""
     # The rule's minimum age, kept on an `under_age` refusal so the message can state it.
     min_age: int | None = None
+    # Whether the municipality has an identity provider to send a refused person to.
+    oidc_offered: bool = True
 
     def __bool__(self) -> bool:
         return self.allowed
 
     @property
     def message(self) -> Promise:
-        return reason_message(self.code, min_age=self.min_age)
+        return reason_message(self.code, min_age=self.min_age, oidc_offered=self.oidc_offered)
 
 
 def act_date(at: datetime) -> date:
@@ -231,7 +256,17 @@ def eligibility_many(
             .exclude(municipality=municipality)
             .values_list("user_id", flat=True)
         )
-    return [_judge(current[pk], pk in elsewhere, at, rule) for pk in ids]
+    judged = [_judge(current[pk], pk in elsewhere, at, rule) for pk in ids]
+    if any(e.code in REASONS_WITHOUT_OIDC for e in judged) and not offers_oidc(municipality):
+        judged = [
+            replace(e, oidc_offered=False) if e.code in REASONS_WITHOUT_OIDC else e for e in judged
+        ]
+    return judged
+
+
+def offers_oidc(municipality: Municipality) -> bool:
+    """Whether residents here can verify with a municipal ID (an identity provider is set up)."""
+    return IdentityProvider.objects.filter(municipality=municipality).exists()
 
 
 def eligibility(

@@ -107,10 +107,16 @@ def _open_with_committee(
 def _backdate_and_close(proposal: Proposal, days_ago: int) -> None:
     """Demo only: move the collection period into the past, then close it as Celery beat would."""
     now = timezone.now()
+    opens, closes = now - timedelta(days=days_ago + 30), now - timedelta(days=days_ago)
     Proposal.objects.filter(pk=proposal.pk).update(
-        collection_opens_at=now - timedelta(days=days_ago + 30),
-        collection_closes_at=now - timedelta(days=days_ago),
+        collection_opens_at=opens, collection_closes_at=closes
     )
+    # The signatures move with the period, spread over it: left at "now" they were dated after
+    # the close, and the chart of the period showed none of them.
+    signatures = list(Signature.objects.filter(proposal=proposal).order_by("id"))
+    for index, signature in enumerate(signatures, start=1):
+        signature.signed_at = opens + (closes - opens) * index / (len(signatures) + 1)
+    Signature.objects.bulk_update(signatures, ["signed_at"])
     services.collections_close_due()
 
 

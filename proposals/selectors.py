@@ -153,6 +153,10 @@ def daily_signatures(proposal: Proposal) -> list[tuple[date, int, int]]:
     start = proposal.collection_opens_at.astimezone(TOKYO).date()
     end_at: datetime = min(timezone.now(), proposal.collection_closes_at or timezone.now())
     end = end_at.astimezone(TOKYO).date()
+    # Every counted signature is on some day of the chart, even one dated outside the collection
+    # period (the period moved after signing, as the demo does): dropping it drew a flat zero.
+    if per_day:
+        start, end = min(start, *per_day), max(end, *per_day)
     rows, total, day = [], 0, start
     while day <= end:
         total += per_day.get(day, 0)

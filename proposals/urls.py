@@ -16,6 +16,18 @@ urlpatterns = [
     path("proposals.csv", views.proposals_csv, name="csv"),
     path("answers.csv", views.answers_csv, name="answers_csv"),
     path("<int:proposal_id>/daily.csv", views.daily_csv, name="daily_csv"),
+    path(
+        "<int:proposal_id>/chart-narrow.svg",
+        views.signature_chart,
+        {"size": "narrow"},
+        name="chart_narrow",
+    ),
+    path(
+        "<int:proposal_id>/chart-wide.svg",
+        views.signature_chart,
+        {"size": "wide"},
+        name="chart_wide",
+    ),
     path("<int:proposal_id>/signatories.csv", views.signatories_csv, name="signatories_csv"),
     path(
         "<int:proposal_id>/documents/<int:document_id>/",

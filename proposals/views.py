@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from csp.constants import NONE, SELF, UNSAFE_INLINE
+from csp.decorators import csp_replace
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser
@@ -31,7 +33,7 @@ from identity.exports import csv_response
 from identity.form_submit import form_status, form_submit
 from identity.models import User
 from proposals import exports, legal_calendar, permissions, selectors, services
-from proposals.charts import running_total_bars
+from proposals.charts import ChartData, Size, chart_description, chart_svg
 from proposals.forms import (
     CommitteeInviteForm,
     ObjectionForm,
@@ -150,9 +152,6 @@ def _detail_page(
         else None
     )
     daily = selectors.daily_signatures(proposal)
-    bars = running_total_bars(daily, proposal.threshold)
-    top = max([proposal.threshold or 0, *(total for _, _, total in daily), 1])
-    goal_y = round(100 - 100 * proposal.threshold / top, 2) if proposal.threshold else None
     percent = (
         min(100, round(100 * proposal.signature_count / proposal.threshold))
         if proposal.threshold
@@ -175,15 +174,33 @@ def _detail_page(
             "timeline": selectors.timeline(proposal, now),
             "days_left": proposal.days_left(now),
             "daily": daily,
-            "bars": bars,
-            "chart_width": max(10, len(bars) * 10),
-            "goal_y": goal_y,
+            "chart_description": chart_description(_chart_data(proposal, daily)),
             "objection_form": objection_form or ObjectionForm(),
             "invite_form": invite_form or CommitteeInviteForm(),
             **_resident_extras(proposal, user, now, collecting),
         },
         status=422 if any(f.errors for f in bound) else 200,
     )
+
+
+def _chart_data(proposal: Proposal, daily: list[Any]) -> ChartData:
+    return ChartData(
+        daily=daily, threshold=proposal.threshold, last_signing_day=proposal.last_signing_day()
+    )
+
+
+# pygal writes a <style> (and a config <script>, which an SVG shown as an image never runs) into
+# the chart: this document alone may use inline style; it runs no script at all.
+@csp_replace({"style-src": [SELF, UNSAFE_INLINE], "script-src": [NONE]})
+@municipality_required
+@require_GET
+def signature_chart(request: HttpRequest, proposal_id: int, size: Size) -> HttpResponse:
+    proposal = _proposal_or_404(request, proposal_id)
+    daily = selectors.daily_signatures(proposal)
+    if not daily:
+        raise Http404("No signatures collected yet")  # the page shows no chart either
+    data = _chart_data(proposal, daily)
+    return HttpResponse(chart_svg(data, size), content_type="image/svg+xml; charset=utf-8")
 
 
 @municipality_required

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
 from identity import services
-from identity.eligibility import REASONS
+from identity.eligibility import REASONS_WITHOUT_OIDC
 from identity.keys import PersonFacts
 from identity.models import DocumentType, EndReason, Municipality, Role, User, Verification
 from identity.verification_status import verification_status
@@ -62,7 +62,8 @@ def test_not_verified_offers_the_ways_and_reason(maebashi: Municipality, residen
     assert 'data-status="not_verified"' in body
     assert 'data-reason="not_verified"' in body
     with translation.override("en"):
-        assert str(REASONS["not_verified"]) in body
+        # No identity provider here: the reason does not send anyone to a municipal ID.
+        assert str(REASONS_WITHOUT_OIDC["not_verified"]) in body
     assert "counter of the city office" in body
 
 
@@ -162,6 +163,15 @@ def test_query_count_does_not_grow_with_history(
 
 
 def test_next_steps_link_to_the_verification_pages(maebashi: Municipality, resident: User) -> None:
+    # The municipal ID only once the municipality has an identity provider (tests/city3).
+    services.identity_provider_configure(
+        actor=staff(maebashi, Role.ADMINISTRATOR),
+        municipality=maebashi,
+        name="前橋市ID",
+        server_url="https://id.maebashi.example.jp",
+        client_id="mebuku",
+        secret="secret",
+    )
     body = client_for(resident).get(PAGE).content.decode()
     assert 'href="/m/maebashi/verify/oidc/"' in body
     assert 'href="/m/maebashi/verify/register/"' in body

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import TruncDate
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -145,7 +145,10 @@ def daily_signatures(proposal: Proposal) -> list[tuple[date, int, int]]:
         return []
     per_day = dict(
         Signature.objects.filter(proposal=proposal, withdrawn_at__isnull=True)
-        .annotate(day=TruncDate("signed_at", tzinfo=TOKYO))
+        # A paper row counts on the date the signer wrote on it: a direct demand's rows are typed
+        # in during the office's check, after the period, and their entry day would put every
+        # one of them past the deadline.
+        .annotate(day=Coalesce("written_on", TruncDate("signed_at", tzinfo=TOKYO)))
         .values_list("day")
         .annotate(n=Count("id"))
         .values_list("day", "n")

@@ -212,6 +212,9 @@ def test_a_direct_demand_walks_from_filing_to_the_councils_document(
     inspection = visitor.text("section[aria-labelledby=certification-heading]")
     assert until in inspection and "有効署名数：1人" in inspection, inspection
     assert visitor.locator(f"section a[href^='{HOME}accounts/login/']").count() >= 1
+    # The public table under the chart counts the row on the day it was signed, within the period.
+    last = visitor.locator("section[aria-labelledby=chart-heading] tbody tr").last
+    assert last.locator("td").all_inner_texts() == [written_on.isoformat(), "1", "1"]
 
     # Time passes again (setup): the inspection ends with no objection; the office finalizes.
     with outside_playwright_loop():

@@ -12,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from identity.models import Municipality, Role, User
-from proposals import services
-from proposals.models import CollectionBlackout, Collector, Signature
+from proposals import selectors, services
+from proposals.models import CollectionBlackout, Collector, Proposal, Signature
 from tests.factories import ProposalFactory, staff, verified
 from tests.law.conftest import (
     certified_demand,
@@ -196,3 +196,43 @@ def test_the_office_traces_a_paper_row_to_its_sheet_row_and_collector(town: Muni
     )
     page = logged_in(office(town)).get(f"{STAFF}certification/{proposal.pk}/").content.decode()
     assert "1-3 7行目" in page and "受任者1番 受任 三郎" in page
+
+
+def test_a_paper_row_entered_during_the_check_counts_on_the_day_it_was_signed(
+    town: Municipality,
+) -> None:
+    """Found by the issue 15 walk: a demand's rows are typed in after collection ends, and the
+    public chart put each on its entry day, after the deadline, with none during the period."""
+    proposal = collecting_demand(town)
+    collector = services.collector_appoint(
+        actor=proposal.author, municipality=town, proposal_id=proposal.pk, name="受任", address="町"
+    )
+    assert proposal.collection_opens_at is not None
+    moved_back = timedelta(days=40)
+    Proposal.objects.filter(pk=proposal.pk).update(
+        collection_opens_at=proposal.collection_opens_at - moved_back,
+        collection_closes_at=timezone.now() - timedelta(days=1),
+    )
+    Collector.objects.filter(pk=collector.pk).update(
+        appointed_at=collector.appointed_at - moved_back
+    )
+    assert services.collections_close_due() == 1
+    proposal.refresh_from_db()
+    signed_on = timezone.localdate() - timedelta(days=30)
+    resident = verified(town)
+    services.signature_add_offline(
+        actor=staff(town, Role.COUNTER_CLERK),
+        municipality=town,
+        proposal_id=proposal.pk,
+        entry=services.OfflineSignature(
+            resident_facts(resident),
+            "paper",
+            "1-1",
+            row=1,
+            collector_id=collector.pk,
+            written_on=signed_on,
+        ),
+    )
+    daily = selectors.daily_signatures(proposal)
+    assert [(day, n) for day, n, _total in daily if n] == [(signed_on, 1)]
+    assert daily[-1][0] == proposal.last_signing_day() and daily[-1][2] == 1

@@ -52,6 +52,7 @@ from identity.demo import DEMO_PASSWORD
 from identity.errors import Conflict
 from identity.models import Municipality, Role, RoleAssignment, User, Verification
 from identity.totp import totp_code, totp_secret_of
+from proposals import services as proposal_services
 from proposals.models import (
     CouncilDocument,
     Objection,
@@ -61,7 +62,14 @@ from proposals.models import (
     Status,
 )
 from proposals.services import signature_add
-from tests.factories import ElectionFactory, enable_totp, session_token, staff
+from tests.factories import (
+    ElectionFactory,
+    ProposalFactory,
+    ProposalTypeFactory,
+    enable_totp,
+    session_token,
+    staff,
+)
 from voting import demo as voting_demo
 from voting import services as voting_services
 from voting.models import Ballot, BallotKind, Election, Trustee
@@ -157,7 +165,7 @@ GET    identity:audit                           Lfff offff Mffff fffff f f
 GET    identity:audit_csv                       Lfff offff Mffff fffff f f
 GET    identity:register_import                 Lfff ofoff MfMff fffff f f
 GET    identity:verify_register                 Looo ooooo ooooo ooooo o o
-GET    identity:oidc_verify                     Lnnn nnnnn nnnnn nnnnn n n
+GET    identity:oidc_verify                     Looo ooooo ooooo ooooo o o
 GET    identity:oidc_done                       Lrrr rrrrr rrrrr rrrrr r r
 GET    identity:identity_provider               Lfff offff Mffff fffff f f
 GET    identity:my_verification                 Looo ooooo ooooo ooooo o o
@@ -184,6 +192,15 @@ POST   proposals:unfollow                       Lrrr rrrrr rrrrr rrrrr r r
 POST   proposals:committee_invite               Lvvv vvvvv vvvvv vvvvv v v
 POST   proposals:committee_accept               Leee eeeee eeeee eeeee e e
 POST   proposals:committee_decline              Leee eeeee eeeee eeeee e e
+GET    proposals:collectors                     Lnnn nnnnn nnnnn nnnnn n n
+POST   proposals:collector_revoke               Lnnn nnnnn nnnnn nnnnn n n
+GET    proposals:sheets                         Leee eeoee eeeee eeeee e e
+GET    proposals:staff_demands                  Lfff ffoff ffMff fffff f f
+GET    proposals:staff_demand                   Lfff ffoff ffMff fffff f f
+POST   proposals:staff_certificate_issue        Lfff ffeff ffMff fffff f f
+GET    proposals:staff_blackouts                Lfff ffoff ffMff fffff f f
+GET    proposals:chart_narrow                   oooo ooooo ooooo ooooo o o
+GET    proposals:chart_wide                     oooo ooooo ooooo ooooo o o
 GET    proposals:document                       nnnn oonnn nnnnn nnnnn n n
 GET    proposals:edit                           Lnnn nnnnn nnnnn nnnnn n n
 POST   proposals:withdraw                       Leee eeeee eeeee eeeee e e
@@ -598,6 +615,31 @@ def world(db: None, settings: Any, tmp_path: Any) -> World:
         size=14,
         uploaded_by=user("council"),
     )
+    # A direct demand (art. 74) collecting, with its certificate and one collector; its
+    # representative is nobody in the table, so representative-only pages refuse every caller.
+    demand = ProposalFactory(
+        type=ProposalTypeFactory(
+            municipality=a,
+            name="条例の制定改廃の直接請求",
+            threshold_fixed=2,
+            collection_days=30,
+            certification_required=True,
+            accepts_paper=True,
+            direct_demand=True,
+        ),
+        author=user("resident06"),
+    )
+    proposal_services.representative_certificate_issue(
+        actor=user("election"), municipality=a, proposal_id=demand.pk
+    )
+    proposal_services.collection_open(actor=demand.author, municipality=a, proposal_id=demand.pk)
+    collector = proposal_services.collector_appoint(
+        actor=demand.author,
+        municipality=a,
+        proposal_id=demand.pk,
+        name="受任 太郎",
+        address="前橋市大手町一丁目1番1号",
+    )
     diverging = Debate.objects.get(municipality=a, question="駅前広場をどう使う？")
     converging = Debate.objects.get(municipality=a, question="公共交通の将来：何を優先すべき？")
     concluded = Debate.objects.get(municipality=a, question="図書館のこれから")
@@ -645,6 +687,7 @@ def world(db: None, settings: Any, tmp_path: Any) -> World:
             "report_id": _get(Report, contribution__debate=diverging),
             "statement_id": _get(Statement, debate=converging),
             "document_id": reviewed.pk,
+            "collector_id": collector.pk,
             "election_id": opened.pk,
             "trustee_id": trustee.pk,
             "tracker": Ballot.objects.filter(election=finished, kind=BallotKind.AUDITED)
@@ -676,6 +719,10 @@ def world(db: None, settings: Any, tmp_path: Any) -> World:
                 "proposal_id": _get(Proposal, municipality=a, status=Status.COMMITTEE)
             },
             "*:open": {"proposal_id": _get(Proposal, municipality=a, status=Status.DRAFT)},
+            "proposals:collector*": {"proposal_id": demand.pk},
+            "proposals:sheets": {"proposal_id": demand.pk},
+            "proposals:staff_demand": {"proposal_id": demand.pk},
+            "proposals:staff_certificate_issue": {"proposal_id": demand.pk},
             "proposals:edit": {"proposal_id": _get(Proposal, municipality=a, status=Status.DRAFT)},
             "proposals:document": {"proposal_id": reviewed.proposal_id, "document_id": reviewed.pk},
             "debates:vote": {"debate_id": converging.pk},
@@ -714,6 +761,8 @@ def world(db: None, settings: Any, tmp_path: Any) -> World:
         "debates:propose": {"text": "バスの本数を増やすべきだ。"},
         "debates:vote": {"choice": "agree"},
         "proposals:committee_invite": {"email": user("resident05").email},
+        # a GET form: which collector's sheets, how many (asked as the query string)
+        "proposals:sheets": {"collector": collector.pk, "sheets": 1},
         "proposals:objection_file": {"text": "署名の数え方に異議があります。"},
     }
     world.bodies = {
@@ -787,6 +836,8 @@ def _ask(
             )
         elif method == "POST":
             response = client.post(path, form or {}, headers=headers, REMOTE_ADDR=OUTSIDE)
+        elif form is not None:
+            response = client.get(path, form, headers=headers, REMOTE_ADDR=OUTSIDE)
         else:
             response = client.generic(method, path, headers=headers, REMOTE_ADDR=OUTSIDE)
         return _cell(response)

@@ -216,6 +216,14 @@ def test_account_page_and_profile_update(resident: User) -> None:
     assert response.status_code == 200 and response.context["form"].errors
 
 
+def test_account_page_says_my_data_once_and_not_in_its_title(resident: User) -> None:
+    # A merge once pasted the "My data" section into the title block as well.
+    html = client_for(resident).get("/account/").content.decode()
+    title = html.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert "<section" not in title and "account_export" not in title
+    assert html.count('id="data-heading"') == 1
+
+
 def test_login_with_password(client: Client, maebashi: Municipality, resident: User) -> None:
     response = client.post(
         "/m/maebashi/accounts/login/", {"login": resident.email, "password": PASSWORD}

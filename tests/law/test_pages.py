@@ -81,6 +81,8 @@ def test_the_office_issues_the_certificate_and_sees_the_collectors_list(
     assert (
         "受任者名簿" in detail and "受任 花子" in detail and "代表者証明書を交付する" not in detail
     )
+    # The office sees the list the representative keeps, without the representative's buttons.
+    assert "/revoke/" not in detail and "sheets.pdf" not in detail
 
 
 def test_the_office_enters_a_blackout_on_the_page(town: Municipality) -> None:

@@ -11,10 +11,10 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from identity.models import Municipality, Role, User
+from identity.models import Municipality, Role
 from proposals import services
 from proposals.models import CollectionBlackout, Collector, Signature
-from tests.factories import ProposalFactory, staff, verified
+from tests.factories import ProposalFactory, logged_in, staff, verified
 from tests.law.conftest import (
     certified_demand,
     collecting_demand,
@@ -27,12 +27,6 @@ pytestmark = pytest.mark.django_db
 
 BASE = "/m/maebashi/proposals/"
 STAFF = BASE + "staff/"
-
-
-def logged_in(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def test_the_representative_appoints_and_revokes_on_the_page(town: Municipality) -> None:

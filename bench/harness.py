@@ -22,6 +22,32 @@ PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 HOST = "127.0.0.1"
 
 
+def production_env(database_url: str, redis_url: str, **extra: str) -> dict[str, str]:
+    """The environment under which every bench runs the production settings (its own database and
+    Redis, throwaway keys, no TLS redirect). Put it in os.environ before django.setup()."""
+    return {
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "DJANGO_SECRET_KEY": "bench-only-secret-key-not-for-production-0123456789abcdef",
+        "MEBUKU_IDENTITY_HMAC_KEY": "bench-only-identity-key",
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+        "DJANGO_SECURE_SSL_REDIRECT": "false",
+        "DJANGO_LOG_LEVEL": "WARNING",
+        # servestatic: no collectstatic for an API bench
+        "PYTHONWARNINGS": "ignore:No directory at",
+        **extra,
+    }
+
+
+# The server-and-worker benches: plain log lines, and receipts and notices relayed by the worker
+# stay in memory (no SMTP server here).
+SERVER_EXTRA = {
+    "MEBUKU_LOG_FORMAT": "text",
+    "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+}
+
+
 def recreate_database(db_name: str) -> None:
     """Drop and create `db_name`, then migrate it (Django's settings must point at it)."""
     connections.close_all()

@@ -37,22 +37,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.harness import PG_SERVER, SERVER_EXTRA, production_env  # noqa: E402
+
 DB_NAME = "mebuku_bench_load"
 REDIS_PORT = int(os.environ.get("MEBUKU_LOAD_REDIS_PORT", "56380"))
 SLUG = "bench-city"
-SERVER_ENV = {
-    "DJANGO_SETTINGS_MODULE": "config.settings.production",
-    "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB_NAME}",
-    "REDIS_URL": f"redis://127.0.0.1:{REDIS_PORT}/0",
-    "DJANGO_SECRET_KEY": "bench-only-secret-key-not-for-production-0123456789abcdef",
-    "MEBUKU_IDENTITY_HMAC_KEY": "bench-only-identity-key",
-    "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
-    "DJANGO_SECURE_SSL_REDIRECT": "false",
-    "DJANGO_LOG_LEVEL": "WARNING",
-    "MEBUKU_LOG_FORMAT": "text",
-    "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-    "PYTHONWARNINGS": "ignore:No directory at",  # servestatic: no collectstatic for an API bench
-}
+SERVER_ENV = production_env(
+    f"{PG_SERVER}/{DB_NAME}", f"redis://127.0.0.1:{REDIS_PORT}/0", **SERVER_EXTRA
+)
 os.environ.update(SERVER_ENV)
 
 import django  # noqa: E402

@@ -59,6 +59,7 @@ from bench.harness import (  # noqa: E402
     Server,
     flush_redis,
     pct,
+    production_env,
     recreate_database,
     ticks,
 )
@@ -66,17 +67,7 @@ from bench.harness import (  # noqa: E402
 DB_NAME = os.environ.get("MEBUKU_BENCH_DB", "mebuku_bench_sig")
 REDIS_URL = os.environ.get("MEBUKU_BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 SLUG = "bench-city"
-SERVER_ENV = {
-    "DJANGO_SETTINGS_MODULE": "config.settings.production",
-    "DATABASE_URL": f"{PG_SERVER}/{DB_NAME}",
-    "REDIS_URL": REDIS_URL,
-    "DJANGO_SECRET_KEY": "bench-only-secret-key-not-for-production-0123456789abcdef",
-    "MEBUKU_IDENTITY_HMAC_KEY": "bench-only-identity-key",
-    "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
-    "DJANGO_SECURE_SSL_REDIRECT": "false",
-    "DJANGO_LOG_LEVEL": "WARNING",
-    "PYTHONWARNINGS": "ignore:No directory at",  # servestatic: no collectstatic for an API bench
-}
+SERVER_ENV = production_env(f"{PG_SERVER}/{DB_NAME}", REDIS_URL)
 os.environ.update(SERVER_ENV)
 
 import django  # noqa: E402

@@ -1,5 +1,6 @@
 """The one way a page form reaches a service: a valid form's data goes to the service, and a
-refusal becomes an error on the form, so the page is shown again with nothing changed."""
+refusal becomes an error on the form, so the page is shown again with nothing changed. A button
+without fields (`button_submit`) says the outcome as a message on the page it redirects to."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from django import forms
+from django.contrib import messages
+from django.http import HttpRequest
 
 from identity.errors import DomainError, InvalidFields
 
@@ -47,3 +50,19 @@ def form_submit(
 def form_status(form: forms.BaseForm) -> int:
     """422 for a page shown again because its form was refused, else 200."""
     return 422 if form.is_bound and form.errors else 200
+
+
+def button_submit(
+    request: HttpRequest,
+    perform: Callable[[], T],
+    success: str | Callable[[T], str],
+) -> Submitted[T] | None:
+    """Call the service behind a button; its refusal, or `success` (a text, or one made from the
+    service's answer), becomes the message shown after the redirect. None when refused."""
+    try:
+        value = perform()
+    except DomainError as error:
+        messages.error(request, str(error.message))
+        return None
+    messages.success(request, success if isinstance(success, str) else success(value))
+    return Submitted(value)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Any
 
@@ -30,7 +30,7 @@ from identity.decorators import (
 )
 from identity.errors import DomainError
 from identity.exports import csv_response
-from identity.form_submit import form_status, form_submit
+from identity.form_submit import button_submit, form_status, form_submit
 from identity.models import User
 from proposals import exports, legal_calendar, permissions, selectors, services
 from proposals.charts import ChartData, Size, chart_description, chart_svg
@@ -301,17 +301,18 @@ def proposal_edit(request: HttpRequest, proposal_id: int) -> HttpResponse:
     )
 
 
-def _act(request: HttpRequest, proposal_id: int, success: str, action: object) -> HttpResponseBase:
-    try:
-        action(
+def _act(
+    request: HttpRequest, proposal_id: int, success: str, action: Callable[..., object]
+) -> HttpResponseBase:
+    button_submit(
+        request,
+        lambda: action(
             actor=current_user(request),
             municipality=current_municipality(request),
             proposal_id=proposal_id,
-        )  # type: ignore[operator]
-    except DomainError as error:
-        messages.error(request, str(error.message))
-    else:
-        messages.success(request, success)
+        ),
+        success,
+    )
     return _back(request, proposal_id)
 
 

@@ -17,9 +17,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from identity.decorators import current_municipality, current_user, staff_view
-from identity.errors import DomainError
 from identity.exports import csv_response
-from identity.form_submit import form_submit
+from identity.form_submit import button_submit, form_submit
 from identity.models import Municipality
 from proposals import permissions, selectors, services
 from proposals.forms import AnswerForm, ClarificationForm, DocumentForm
@@ -126,16 +125,15 @@ def _back_to_council(proposal: Proposal) -> HttpResponseBase:
 @staff_view(permissions.can_review)
 @require_POST
 def council_review_start(request: HttpRequest, proposal_id: int) -> HttpResponseBase:
-    try:
-        services.review_start(
+    button_submit(
+        request,
+        lambda: services.review_start(
             actor=current_user(request),
             municipality=current_municipality(request),
             proposal_id=proposal_id,
-        )
-    except DomainError as error:
-        messages.error(request, str(error.message))
-    else:
-        messages.success(request, _("The review has started."))
+        ),
+        _("The review has started."),
+    )
     return redirect("proposals:staff_council_detail", proposal_id=proposal_id)
 
 

@@ -18,7 +18,7 @@ from identity.decorators import (
     staff_view,
 )
 from identity.errors import DomainError
-from identity.form_submit import form_status, form_submit
+from identity.form_submit import button_submit, form_status, form_submit
 from proposals import legal_calendar, permissions, selectors, services
 from proposals.forms import BlackoutForm, CollectorForm, SheetsForm
 from proposals.models import Proposal
@@ -75,19 +75,16 @@ def collectors(request: HttpRequest, proposal_id: int) -> HttpResponse:
 @require_POST
 def collector_revoke(request: HttpRequest, proposal_id: int, collector_id: int) -> HttpResponseBase:
     proposal = _represented(request, proposal_id)
-    try:
-        revoked = services.collector_revoke(
+    button_submit(
+        request,
+        lambda: services.collector_revoke(
             actor=current_user(request),
             municipality=proposal.municipality,
             proposal_id=proposal.pk,
             collector_id=collector_id,
-        )
-    except DomainError as error:
-        messages.error(request, str(error.message))
-    else:
-        messages.success(
-            request, _("The appointment of %(name)s was revoked.") % {"name": revoked.name}
-        )
+        ),
+        lambda revoked: _("The appointment of %(name)s was revoked.") % {"name": revoked.name},
+    )
     return redirect("proposals:collectors", proposal_id=proposal.pk)
 
 
@@ -154,16 +151,15 @@ def demand_detail(request: HttpRequest, proposal_id: int) -> HttpResponse:
 @staff_view(permissions.can_certify)
 @require_POST
 def certificate_issue(request: HttpRequest, proposal_id: int) -> HttpResponseBase:
-    try:
-        services.representative_certificate_issue(
+    button_submit(
+        request,
+        lambda: services.representative_certificate_issue(
             actor=current_user(request),
             municipality=current_municipality(request),
             proposal_id=proposal_id,
-        )
-    except DomainError as error:
-        messages.error(request, str(error.message))
-    else:
-        messages.success(request, _("The representative's certificate was issued."))
+        ),
+        _("The representative's certificate was issued."),
+    )
     return redirect("proposals:staff_demand", proposal_id=proposal_id)
 
 

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from identity.decorators import current_municipality, current_user, staff_view
 from identity.errors import DomainError
-from identity.form_submit import form_status, form_submit
+from identity.form_submit import button_submit, form_status, form_submit
 from identity.selectors import people_of_verifications
 from proposals import permissions, selectors, services
 from proposals.forms import InvalidateForm, ObjectionAnswerForm, RegisterSizeForm
@@ -145,37 +145,34 @@ def signature_invalidate(
     municipality = current_municipality(request)
     if not selectors.signature_in(municipality, proposal_id, signature_id):
         raise Http404("No such signature")
-    try:
-        services.signature_invalidate(
+    button_submit(
+        request,
+        lambda: services.signature_invalidate(
             actor=current_user(request),
             municipality=municipality,
             signature_id=signature_id,
             reason=form.cleaned_data["reason"],
-        )
-    except DomainError as error:
-        messages.error(request, str(error.message))
-    else:
-        messages.success(request, _("Signature %(id)s was marked invalid.") % {"id": signature_id})
+        ),
+        _("Signature %(id)s was marked invalid.") % {"id": signature_id},
+    )
     return _back_to_certification(proposal_id)
 
 
 @staff_view(permissions.can_certify)
 @require_POST
 def certification_publish(request: HttpRequest, proposal_id: int) -> HttpResponseBase:
-    try:
-        proposal = services.certification_publish(
+    button_submit(
+        request,
+        lambda: services.certification_publish(
             actor=current_user(request),
             municipality=current_municipality(request),
             proposal_id=proposal_id,
-        )
-    except DomainError as error:
-        messages.error(request, str(error.message))
-    else:
-        messages.success(
-            request,
+        ),
+        lambda proposal: (
             _("The certified count (%(n)s) was published; the public inspection has begun.")
-            % {"n": proposal.certified_count},
-        )
+            % {"n": proposal.certified_count}
+        ),
+    )
     return _back_to_certification(proposal_id)
 
 
@@ -189,34 +186,34 @@ def objection_answer(request: HttpRequest, proposal_id: int, objection_id: int) 
     municipality = current_municipality(request)
     if not selectors.objection_in(municipality, proposal_id, objection_id):
         raise Http404("No such objection")
-    try:
-        services.objection_answer(
+    button_submit(
+        request,
+        lambda: services.objection_answer(
             actor=current_user(request),
             municipality=municipality,
             objection_id=objection_id,
             answer=form.cleaned_data["answer"],
-        )
-    except DomainError as error:
-        messages.error(request, str(error.message))
-    else:
-        messages.success(request, _("The objection was answered."))
+        ),
+        _("The objection was answered."),
+    )
     return _back_to_certification(proposal_id)
 
 
 @staff_view(permissions.can_certify)
 @require_POST
 def certification_finalize(request: HttpRequest, proposal_id: int) -> HttpResponseBase:
-    try:
-        proposal = services.certification_finalize(
+    finalized = button_submit(
+        request,
+        lambda: services.certification_finalize(
             actor=current_user(request),
             municipality=current_municipality(request),
             proposal_id=proposal_id,
-        )
-    except DomainError as error:
-        messages.error(request, str(error.message))
-        return _back_to_certification(proposal_id)
-    messages.success(
-        request,
-        _("Certification is complete: “%(status)s”.") % {"status": proposal.get_status_display()},
+        ),
+        lambda proposal: (
+            _("Certification is complete: “%(status)s”.")
+            % {"status": proposal.get_status_display()}
+        ),
     )
+    if finalized is None:
+        return _back_to_certification(proposal_id)
     return redirect("proposals:staff_certification")

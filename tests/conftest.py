@@ -20,7 +20,9 @@ from django.conf import settings
 from django.db import connection
 from django.utils import translation
 
+from identity.models import Municipality
 from identity.selectors import municipality_cache_clear as clear_cache
+from tests.factories import MunicipalityFactory
 
 ROOT = Path(__file__).resolve().parent.parent
 AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -232,3 +234,9 @@ def redis_services(own_redis: RedisServer) -> Iterator[RedisServer]:
         outbox_nudges_settle()
     forget_broker_connections()
     conf.broker_url, conf.task_always_eager, conf.broker_transport_options = before
+
+
+@pytest.fixture
+def town(db: None) -> Municipality:
+    """The municipality most tests happen in (a test folder may define its own)."""
+    return MunicipalityFactory(slug="maebashi", name="前橋市", name_en="Maebashi", code="102016")

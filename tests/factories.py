@@ -21,6 +21,7 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.db import transaction
+from django.test import Client
 from django.utils import timezone
 
 from debates.models import Debate
@@ -394,3 +395,10 @@ class ElectionFactory(factory.django.DjangoModelFactory[Election]):
             )
             election.refresh_from_db()
         return election
+
+
+def logged_in(user: User) -> Client:
+    """A test client signed in as `user` (the site's default language)."""
+    client = Client()
+    client.force_login(user)
+    return client

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from identity.decorators import current_municipality, current_user, staff_view
 from identity.errors import DomainError
-from identity.form_submit import form_submit
+from identity.form_submit import button_submit, form_submit
 from identity.models import Municipality
 from voting import permissions, selectors, services
 from voting.forms import ElectionForm, QuestionFormSet, TrusteeAppointForm
@@ -42,16 +42,15 @@ def _act(
 ) -> HttpResponseBase:
     """A button on the election's office page: call the service, say what happened, go back."""
     _election_or_404(current_municipality(request), election_id)
-    try:
-        action(
+    button_submit(
+        request,
+        lambda: action(
             actor=current_user(request),
             municipality=current_municipality(request),
             election_id=election_id,
-        )
-    except DomainError as error:
-        messages.error(request, str(error.message))
-    else:
-        messages.success(request, success)
+        ),
+        success,
+    )
     return _back(election_id)
 
 

@@ -15,8 +15,7 @@ from identity.eligibility import TOKYO
 from identity.models import Municipality, Role, User
 from proposals import services
 from proposals.models import Proposal, Status, TimelineEvent
-from tests.city.conftest import logged_in
-from tests.factories import ProposalFactory, ProposalTypeFactory, staff, verified
+from tests.factories import ProposalFactory, ProposalTypeFactory, logged_in, staff, verified
 from tests.voting.conftest import Scenario, office, scenario, trustee_keys  # noqa: F401
 
 pytestmark = pytest.mark.django_db

@@ -13,8 +13,7 @@ from identity.errors import Conflict, InvalidFields, PermissionDenied
 from identity.models import AuditEntry, Municipality
 from proposals import services
 from proposals.models import Proposal, ProposalRevision, Status, normalize_search
-from tests.city.conftest import logged_in
-from tests.factories import ProposalFactory, ProposalTypeFactory, verified
+from tests.factories import ProposalFactory, ProposalTypeFactory, logged_in, verified
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,7 @@ import pytest
 from identity.keys import PersonFacts
 from identity.models import Municipality, Role
 from proposals import services
-from tests.city.conftest import logged_in
-from tests.factories import ProposalFactory, ProposalTypeFactory, staff, verified
+from tests.factories import ProposalFactory, ProposalTypeFactory, logged_in, staff, verified
 
 pytestmark = pytest.mark.django_db
 

@@ -13,11 +13,11 @@ from django.test import Client
 from identity.audit import audit_record
 from identity.audit_display import action_label
 from identity.models import Municipality, Role
-from tests.city.conftest import logged_in
 from tests.factories import (
     ProposalFactory,
     ProposalTypeFactory,
     UserFactory,
+    logged_in,
     staff,
     verified,
 )

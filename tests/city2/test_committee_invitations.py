@@ -7,24 +7,23 @@ import re
 
 import pytest
 from django.core import mail
-from django.test import Client
 
 from identity.errors import Conflict, PermissionDenied
 from identity.models import AuditEntry, Municipality, OutboxMessage, User
 from identity.outbox import outbox_relay
 from proposals import services
 from proposals.models import CommitteeMember, InvitationState, Proposal, Status
-from tests.factories import MunicipalityFactory, ProposalTypeFactory, UserFactory, verified
+from tests.factories import (
+    MunicipalityFactory,
+    ProposalTypeFactory,
+    UserFactory,
+    logged_in,
+    verified,
+)
 
 pytestmark = pytest.mark.django_db
 
 BASE = "/m/maebashi/proposals/"
-
-
-def logged_in(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def _draft(town: Municipality, author: User, size: int = 2) -> Proposal:

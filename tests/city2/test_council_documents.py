@@ -14,13 +14,14 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from identity.models import Municipality, Role, User
+from identity.models import Municipality, Role
 from proposals import services
 from proposals.models import CouncilDocument, Proposal, Status
 from tests.factories import (
     MunicipalityFactory,
     ProposalFactory,
     ProposalTypeFactory,
+    logged_in,
     staff,
     verified,
 )
@@ -29,12 +30,6 @@ pytestmark = pytest.mark.django_db
 
 BASE = "/m/maebashi/proposals/"
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
-
-
-def logged_in(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def _submitted(town: Municipality) -> Proposal:

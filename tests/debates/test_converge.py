@@ -36,16 +36,10 @@ from identity.models import AuditEntry, Municipality, Role, User
 from tests.debates.conftest import statement, two_camps
 from tests.factories import (
     DebateFactory,
-    MunicipalityFactory,
     UserFactory,
     staff,
     verified,
 )
-
-
-@pytest.fixture
-def town(db: None) -> Municipality:
-    return MunicipalityFactory(slug="maebashi", name="前橋市", name_en="Maebashi", code="102016")
 
 
 @pytest.fixture

@@ -27,17 +27,11 @@ from identity.models import AuditEntry, Municipality, Role, User
 from proposals.models import Proposal, Status
 from tests.factories import (
     DebateFactory,
-    MunicipalityFactory,
     ProposalTypeFactory,
     UserFactory,
     staff,
     verified,
 )
-
-
-@pytest.fixture
-def town(db: None) -> Municipality:
-    return MunicipalityFactory(slug="maebashi", name="前橋市", name_en="Maebashi", code="102016")
 
 
 @pytest.fixture

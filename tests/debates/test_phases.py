@@ -37,11 +37,6 @@ def test_unknown_kind_or_action_allows_nothing() -> None:
 
 
 @pytest.fixture
-def town(db: None) -> Municipality:
-    return MunicipalityFactory(slug="maebashi", name="前橋市", name_en="Maebashi", code="102016")
-
-
-@pytest.fixture
 def moderator(town: Municipality) -> User:
     return staff(town, Role.MODERATOR)
 

@@ -12,16 +12,10 @@ from debates.services import statement_create_from_contributions, vote_cast
 from identity.models import Municipality, Role, User
 from tests.factories import (
     DebateFactory,
-    MunicipalityFactory,
     UserFactory,
     staff,
     verified,
 )
-
-
-@pytest.fixture
-def town(db: None) -> Municipality:
-    return MunicipalityFactory(slug="maebashi", name="前橋市", name_en="Maebashi", code="102016")
 
 
 @pytest.fixture

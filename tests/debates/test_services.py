@@ -34,11 +34,6 @@ from tests.factories import (
 
 
 @pytest.fixture
-def town(db: None) -> Municipality:
-    return MunicipalityFactory(slug="maebashi", name="前橋市", name_en="Maebashi", code="102016")
-
-
-@pytest.fixture
 def moderator(town: Municipality) -> User:
     return staff(town, Role.MODERATOR)
 

@@ -69,11 +69,6 @@ def page(client: Client, url: str, lang: str = "ja", **kwargs: Any) -> str:
 
 
 @pytest.fixture
-def town(db: None) -> Municipality:
-    return MunicipalityFactory(slug="maebashi", name="前橋市", name_en="Maebashi", code="102016")
-
-
-@pytest.fixture
 def moderator(town: Municipality) -> User:
     return staff(town, Role.MODERATOR)
 

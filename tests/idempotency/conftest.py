@@ -10,19 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
 from django.db import connection
 from django.test import Client
 
 from identity import idempotency
-from identity.models import Municipality, User
-from tests.factories import MunicipalityFactory
+from identity.models import User
 from tests.voting.conftest import office, scenario, trustee_keys  # noqa: F401  (voting's fixtures)
-
-
-@pytest.fixture
-def town(db: None) -> Municipality:
-    return MunicipalityFactory(slug="maebashi", name="前橋市", name_en="Maebashi", code="102016")
 
 
 def new_key() -> str:

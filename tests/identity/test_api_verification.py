@@ -12,7 +12,7 @@ from openapi_spec_validator import validate
 from identity import services
 from identity.keys import PersonFacts
 from identity.models import DocumentType, EndReason, Municipality, Role, User, Verification
-from tests.factories import staff
+from tests.factories import logged_in, staff
 
 pytestmark = pytest.mark.django_db
 
@@ -22,12 +22,6 @@ ELIGIBILITY = "/api/v1/municipalities/maebashi/eligibility"
 
 def _json(response: Any) -> Any:
     return json.loads(response.content)
-
-
-def client_for(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
@@ -69,14 +63,14 @@ def test_both_need_sign_in(client: Client, maebashi: Municipality) -> None:
 
 
 def test_unknown_municipality_is_404(resident: User) -> None:
-    response = client_for(resident).get("/api/v1/municipalities/nowhere/verification")
+    response = logged_in(resident).get("/api/v1/municipalities/nowhere/verification")
     assert response.status_code == 404 and _json(response)["code"] == "not_found"
 
 
 def test_verification_of_the_signed_in_person_only(
     maebashi: Municipality, clerk: User, resident: User
 ) -> None:
-    client = client_for(resident)
+    client = logged_in(resident)
     assert _json(client.get(VERIFICATION)) == {
         "status": "not_verified",
         "method": "",
@@ -97,7 +91,7 @@ def test_verification_of_the_signed_in_person_only(
     )
     assert _json(client.get(VERIFICATION))["status"] == "moved_out"
     # The clerk asking sees their own (absent) verification, not the resident's.
-    assert _json(client_for(clerk).get(VERIFICATION))["status"] == "not_verified"
+    assert _json(logged_in(clerk).get(VERIFICATION))["status"] == "not_verified"
 
 
 @pytest.mark.parametrize(
@@ -123,7 +117,7 @@ def test_eligibility_answers(
     code: str,
 ) -> None:
     _verify(clerk, resident, maebashi, age=40)
-    response = client_for(resident).get(ELIGIBILITY, query)
+    response = logged_in(resident).get(ELIGIBILITY, query)
     assert response.status_code == 200, response.content
     data = _json(response)
     assert (data["allowed"], data["code"]) == (allowed, code)
@@ -137,7 +131,7 @@ def test_eligibility_answers(
 def test_eligibility_elsewhere_and_unverified(
     maebashi: Municipality, kamakura: Municipality, resident: User
 ) -> None:
-    client = client_for(resident)
+    client = logged_in(resident)
     assert _json(client.get(ELIGIBILITY))["code"] == "not_verified"
     _verify(staff(kamakura, Role.COUNTER_CLERK), resident, kamakura)
     assert _json(client.get(ELIGIBILITY))["code"] == "not_resident"
@@ -159,7 +153,7 @@ def test_eligibility_elsewhere_and_unverified(
 def test_bad_parameters_are_422_with_a_clear_error(
     maebashi: Municipality, resident: User, query: dict[str, str]
 ) -> None:
-    response = client_for(resident).get(ELIGIBILITY, query)
+    response = logged_in(resident).get(ELIGIBILITY, query)
     assert response.status_code == 422
     data = _json(response)
     assert data["code"] == "invalid" and data["message"]
@@ -169,6 +163,6 @@ def test_bad_parameters_are_422_with_a_clear_error(
 
 
 def test_unknown_method_names_the_known_ones(maebashi: Municipality, resident: User) -> None:
-    response = client_for(resident).get(ELIGIBILITY, {"methods": "passport"})
+    response = logged_in(resident).get(ELIGIBILITY, {"methods": "passport"})
     text = json.dumps(_json(response))
     assert "passport" in text and "oidc, register, counter" in text

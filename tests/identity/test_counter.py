@@ -23,17 +23,11 @@ from identity.models import (
     VerificationMethod,
 )
 from identity.services.counter import is_counter_login
-from tests.factories import TARO, UserFactory, register_csv, staff
+from tests.factories import TARO, UserFactory, logged_in, register_csv, staff
 
 pytestmark = pytest.mark.django_db
 
 BASE = "/m/maebashi/staff/counter/"
-
-
-def client_for(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
@@ -67,7 +61,7 @@ def _staff_views() -> list[AuditEntry]:
 def test_counter_verify_records_document_type_and_both_date_styles(
     maebashi: Municipality, clerk: User, resident: User
 ) -> None:
-    response = client_for(clerk).post(f"{BASE}people/{resident.pk}/verify/", _verify_form())
+    response = logged_in(clerk).post(f"{BASE}people/{resident.pk}/verify/", _verify_form())
     assert response.status_code == 302
     verification = Verification.objects.get(user=resident)
     assert verification.method == VerificationMethod.COUNTER
@@ -86,12 +80,12 @@ def test_counter_verify_records_document_type_and_both_date_styles(
 def test_no_document_number_field_exists_anywhere(maebashi: Municipality, clerk: User) -> None:
     fields = {f.name for f in Verification._meta.get_fields()}
     assert not {name for name in fields if "number" in name or name.endswith("_no")}
-    body = client_for(clerk).get(f"{BASE}people/{clerk.pk}/").content.decode()
+    body = logged_in(clerk).get(f"{BASE}people/{clerk.pk}/").content.decode()
     # The form on the person page has no input for a document number.
     inputs = set(re.findall(r'name="([a-z_]+)"', body))
     assert not {name for name in inputs if "number" in name}
     other = UserFactory()
-    body = client_for(clerk).get(f"{BASE}people/{other.pk}/").content.decode()
+    body = logged_in(clerk).get(f"{BASE}people/{other.pk}/").content.decode()
     assert 'name="document_type"' in body
     assert not {n for n in re.findall(r'name="([a-z_]+)"', body) if "number" in n}
 
@@ -117,7 +111,7 @@ def test_bad_verify_input_changes_nothing(
         Verification.objects.count(),
         AuditEntry.objects.exclude(action="verification.staff_view").count(),
     )
-    response = client_for(clerk).post(
+    response = logged_in(clerk).post(
         f"{BASE}people/{resident.pk}/verify/", _verify_form(**overrides)
     )
     assert response.status_code == 422
@@ -131,7 +125,7 @@ def test_bad_verify_input_changes_nothing(
 def test_person_verified_with_another_account_is_a_conflict(
     maebashi: Municipality, clerk: User, resident: User
 ) -> None:
-    client = client_for(clerk)
+    client = logged_in(clerk)
     assert client.post(f"{BASE}people/{resident.pk}/verify/", _verify_form()).status_code == 302
     other = UserFactory()
     response = client.post(f"{BASE}people/{other.pk}/verify/", _verify_form())
@@ -140,7 +134,7 @@ def test_person_verified_with_another_account_is_a_conflict(
 
 
 def test_clerk_cannot_verify_themselves(maebashi: Municipality, clerk: User) -> None:
-    response = client_for(clerk).post(f"{BASE}people/{clerk.pk}/verify/", _verify_form())
+    response = logged_in(clerk).post(f"{BASE}people/{clerk.pk}/verify/", _verify_form())
     assert response.status_code == 403
     assert "another clerk" in response.content.decode() or "別の" in response.content.decode()
     assert not Verification.objects.exists()
@@ -152,7 +146,7 @@ def test_clerk_cannot_verify_themselves(maebashi: Municipality, clerk: User) -> 
 def test_account_without_email_gets_a_generated_login_and_letter_sets_password_once(
     maebashi: Municipality, clerk: User
 ) -> None:
-    client = client_for(clerk)
+    client = logged_in(clerk)
     response = client.post(f"{BASE}new/", {"email": "", "display_name": "はなこ"})
     assert response.status_code == 302
     user = User.objects.get(display_name="はなこ")
@@ -194,7 +188,7 @@ def test_account_without_email_gets_a_generated_login_and_letter_sets_password_o
 def test_account_with_own_email_is_unconfirmed_and_cannot_be_duplicated(
     maebashi: Municipality, clerk: User, resident: User
 ) -> None:
-    client = client_for(clerk)
+    client = logged_in(clerk)
     response = client.post(f"{BASE}new/", {"email": "Hana@Example.jp", "display_name": ""})
     assert response.status_code == 302
     user = User.objects.get(email="hana@example.jp")
@@ -217,7 +211,7 @@ def test_no_letter_for_an_account_with_password_and_mailbox(
         person=_person(),
         document_type=DocumentType.PASSPORT,
     )
-    response = client_for(clerk).get(f"{BASE}people/{resident.pk}/letter/")
+    response = logged_in(clerk).get(f"{BASE}people/{resident.pk}/letter/")
     assert response.status_code == 302
     assert not AuditEntry.objects.filter(action="account.letter_issue").exists()
     with pytest.raises(Conflict):
@@ -230,7 +224,7 @@ def test_account_creation_needs_the_counter_role(maebashi: Municipality) -> None
         services.resident_account_create(
             actor=moderator, municipality=maebashi, email="", display_name=""
         )
-    assert client_for(moderator).post(f"{BASE}new/", {"email": ""}).status_code == 403
+    assert logged_in(moderator).post(f"{BASE}new/", {"email": ""}).status_code == 403
     assert not User.objects.filter(email__endswith=".invalid").exists()
 
 
@@ -245,7 +239,7 @@ def test_revoke_from_the_person_page(maebashi: Municipality, clerk: User, reside
         person=_person(),
         document_type=DocumentType.PASSPORT,
     )
-    client = client_for(clerk)
+    client = logged_in(clerk)
     page = client.get(f"{BASE}people/{resident.pk}/").content.decode()
     assert f"verifications/{verification.pk}/revoke/" in page
     assert 'value="renewed"' not in page
@@ -296,12 +290,12 @@ def test_counter_pages_refuse_residents_moderators_and_other_clerks(
     unsecured = staff(maebashi, Role.COUNTER_CLERK, mfa=False)
     before = (Verification.objects.active().count(), AuditEntry.objects.count())
     for user in refused:
-        client = client_for(user)
+        client = logged_in(user)
         response = client.post(url, data) if method == "post" else client.get(url)
         assert response.status_code == 403, (user, response)
         assert 'data-reason="role_required"' in response.content.decode()
     response = (
-        client_for(unsecured).get(url) if method == "get" else client_for(unsecured).post(url, data)
+        logged_in(unsecured).get(url) if method == "get" else logged_in(unsecured).post(url, data)
     )
     assert response.status_code == 302 and "2fa" in response["Location"]
     assert (Verification.objects.active().count(), AuditEntry.objects.count()) == before
@@ -318,14 +312,14 @@ def test_other_municipality_clerk_cannot_revoke_through_their_own_pages(
         document_type=DocumentType.PASSPORT,
     )
     other = staff(kamakura, Role.COUNTER_CLERK)
-    response = client_for(other).post(
+    response = logged_in(other).post(
         f"/m/kamakura/staff/counter/verifications/{verification.pk}/revoke/",
         {"reason": EndReason.ERROR},
     )
     assert response.status_code == 404
     verification.refresh_from_db()
     assert verification.ended_at is None
-    body = client_for(other).get(f"/m/kamakura/staff/counter/people/{resident.pk}/").content
+    body = logged_in(other).get(f"/m/kamakura/staff/counter/people/{resident.pk}/").content
     assert "佐藤".encode() not in body  # another municipality's history is not shown
 
 
@@ -352,7 +346,7 @@ def test_search_by_email_login_id_and_name_is_audited_without_the_query(
         person=PersonFacts("佐藤 花子", date(1970, 1, 1), "鎌倉市御成町1-1"),
         document_type=DocumentType.PASSPORT,
     )
-    client = client_for(clerk)
+    client = logged_in(clerk)
     by_email = client.get(BASE, {"q": resident.email.upper()})
     assert by_email.context["results"] == [resident]
     by_name = client.get(BASE, {"q": "佐藤  花子"})
@@ -391,7 +385,7 @@ def _search_queries(client: Client, query: str) -> int:
 def test_counter_search_query_count_does_not_grow_with_results(
     maebashi: Municipality, clerk: User
 ) -> None:
-    client = client_for(clerk)
+    client = logged_in(clerk)
     client.get(BASE)  # warm up: the first request of a session saves it
     for number in range(1, 4):
         user = UserFactory()
@@ -442,9 +436,9 @@ def test_another_municipality_clerk_cannot_find_or_take_over_a_counter_account(
     victim = services.resident_account_create(
         actor=clerk, municipality=maebashi, email="", display_name=""
     )
-    letter = client_for(clerk).get(f"{BASE}people/{victim.pk}/letter/")
+    letter = logged_in(clerk).get(f"{BASE}people/{victim.pk}/letter/")
     _set_password(_letter_link(letter.content.decode()), "the-residents-own-secret-7")
-    attacker = client_for(staff(kamakura, Role.COUNTER_CLERK))
+    attacker = logged_in(staff(kamakura, Role.COUNTER_CLERK))
     kamakura_base = "/m/kamakura/staff/counter/"
     found = attacker.get(kamakura_base, {"q": victim.email.split("@")[0]})
     assert found.status_code == 200 and found.context["results"] == []
@@ -480,7 +474,7 @@ def test_a_later_letter_needs_the_resident_present_and_is_audited_as_such(
     created = services.resident_account_create(
         actor=clerk, municipality=maebashi, email="", display_name=""
     )
-    client = client_for(clerk)
+    client = logged_in(clerk)
     assert client.get(f"{BASE}people/{created.pk}/letter/").status_code == 200
     reprint = client.get(f"{BASE}people/{created.pk}/letter/")  # the first letter, lost: again
     assert reprint.status_code == 200

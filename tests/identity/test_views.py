@@ -9,15 +9,9 @@ from django.urls import reverse
 
 from identity.audit import audit_seal
 from identity.models import AuditEntry, Municipality, Role, RoleAssignment, User
-from tests.factories import PASSWORD, UserFactory, staff
+from tests.factories import PASSWORD, UserFactory, logged_in, staff
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def test_root_lists_municipalities(
@@ -66,24 +60,24 @@ def test_staff_page_sends_anonymous_to_login(client: Client, maebashi: Municipal
 
 def test_staff_without_mfa_is_sent_to_mfa_setup(maebashi: Municipality) -> None:
     clerk = staff(maebashi, Role.COUNTER_CLERK, mfa=False)
-    response = client_for(clerk).get("/m/maebashi/staff/")
+    response = logged_in(clerk).get("/m/maebashi/staff/")
     assert response.status_code == 302
     assert response["Location"] == "/m/maebashi/accounts/2fa/totp/activate/"
 
 
 def test_resident_gets_403_with_reason(maebashi: Municipality, resident: User) -> None:
-    response = client_for(resident).get("/m/maebashi/staff/")
+    response = logged_in(resident).get("/m/maebashi/staff/")
     assert response.status_code == 403
     assert 'data-reason="role_required"' in response.content.decode()
 
 
 def test_staff_pages_do_not_exist_outside_a_municipality(admin: User) -> None:
-    assert client_for(admin).get("/staff/").status_code == 404
+    assert logged_in(admin).get("/staff/").status_code == 404
 
 
 def test_grant_and_revoke_through_the_staff_page(maebashi: Municipality, admin: User) -> None:
     target = UserFactory(email="new.moderator@example.jp")
-    client = client_for(admin)
+    client = logged_in(admin)
     response = client.post(
         "/m/maebashi/staff/roles/", {"email": "NEW.moderator@example.jp", "role": Role.MODERATOR}
     )
@@ -99,7 +93,7 @@ def test_grant_and_revoke_through_the_staff_page(maebashi: Municipality, admin: 
 
 
 def test_bad_grant_shows_an_error_and_changes_nothing(maebashi: Municipality, admin: User) -> None:
-    client = client_for(admin)
+    client = logged_in(admin)
     before = (RoleAssignment.objects.count(), AuditEntry.objects.count())
     for data in (
         {"email": "nobody@example.jp", "role": Role.MODERATOR},
@@ -116,7 +110,7 @@ def test_bad_grant_shows_an_error_and_changes_nothing(maebashi: Municipality, ad
 def test_revoke_needs_post(maebashi: Municipality, admin: User) -> None:
     assignment = admin.role_assignments.get()
     assert (
-        client_for(admin).get(f"/m/maebashi/staff/roles/{assignment.pk}/revoke/").status_code == 405
+        logged_in(admin).get(f"/m/maebashi/staff/roles/{assignment.pk}/revoke/").status_code == 405
     )
 
 
@@ -124,7 +118,7 @@ def test_last_administrator_revoke_is_refused_with_message(
     maebashi: Municipality, admin: User
 ) -> None:
     assignment = admin.role_assignments.get()
-    response = client_for(admin).post(
+    response = logged_in(admin).post(
         f"/m/maebashi/staff/roles/{assignment.pk}/revoke/", follow=True
     )
     assert RoleAssignment.objects.active().filter(pk=assignment.pk).exists()
@@ -142,7 +136,7 @@ def test_cross_municipality_isolation_of_every_staff_view(
     path: str, maebashi: Municipality, kamakura: Municipality, admin: User
 ) -> None:
     """An administrator of 前橋市 can open each staff page there and none of 鎌倉市's."""
-    client = client_for(admin)
+    client = logged_in(admin)
     assert client.get(f"/m/maebashi{path}").status_code == 200
     response = client.get(f"/m/kamakura{path}")
     assert response.status_code == 403
@@ -153,7 +147,7 @@ def test_cannot_revoke_another_municipalitys_role(
 ) -> None:
     other = staff(kamakura, Role.MODERATOR)
     assignment = other.role_assignments.get()
-    client = client_for(admin)
+    client = logged_in(admin)
     # Through the own municipality's URL the other's assignment does not exist …
     response = client.post(f"/m/maebashi/staff/roles/{assignment.pk}/revoke/", follow=True)
     assert response.status_code == 200
@@ -168,14 +162,14 @@ def test_audit_log_shows_only_own_municipality(
     staff(kamakura, Role.MODERATOR, email="kamakura.mod@example.jp")
     staff(maebashi, Role.COUNCIL, email="maebashi.council@example.jp")
     audit_seal()
-    body = client_for(admin).get("/m/maebashi/staff/audit/").content.decode()
+    body = logged_in(admin).get("/m/maebashi/staff/audit/").content.decode()
     assert "role.grant" in body
     assert "kamakura.mod@example.jp" not in body and "maebashi.council" not in body  # data has ids
 
 
 def test_audit_filters(maebashi: Municipality, admin: User) -> None:
     staff(maebashi, Role.COUNCIL)
-    client = client_for(admin)
+    client = logged_in(admin)
     page = client.get("/m/maebashi/staff/audit/", {"action": "role.grant"}).context["page"]
     assert page.object_list and all(e.action == "role.grant" for e in page.object_list)
     page = client.get("/m/maebashi/staff/audit/", {"action": "nothing"}).context["page"]
@@ -193,7 +187,7 @@ def test_audit_csv_is_excel_friendly_and_formula_safe(maebashi: Municipality, ad
 
     with transaction.atomic():
         audit_record(actor=admin, municipality=maebashi, action="=cmd|' /C calc'!A0")
-    response = client_for(admin).get("/m/maebashi/staff/audit.csv")
+    response = logged_in(admin).get("/m/maebashi/staff/audit.csv")
     assert response["Content-Type"].startswith("text/csv")
     raw = b"".join(response.streaming_content).decode("utf-8")
     assert raw.startswith("\ufeff")
@@ -205,7 +199,7 @@ def test_audit_csv_is_excel_friendly_and_formula_safe(maebashi: Municipality, ad
 
 
 def test_account_page_and_profile_update(resident: User) -> None:
-    client = client_for(resident)
+    client = logged_in(resident)
     assert client.get("/account/").status_code == 200
     response = client.post("/account/", {"display_name": "  前橋 花子 "})
     assert response.status_code == 302
@@ -214,6 +208,14 @@ def test_account_page_and_profile_update(resident: User) -> None:
     assert AuditEntry.objects.filter(action="account.profile_update", actor=resident).exists()
     response = client.post("/account/", {"display_name": "x" * 61})
     assert response.status_code == 200 and response.context["form"].errors
+
+
+def test_account_page_says_my_data_once_and_not_in_its_title(resident: User) -> None:
+    # A merge once pasted the "My data" section into the title block as well.
+    html = logged_in(resident).get("/account/").content.decode()
+    title = html.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert "<section" not in title and "account_export" not in title
+    assert html.count('id="data-heading"') == 1
 
 
 def test_login_with_password(client: Client, maebashi: Municipality, resident: User) -> None:
@@ -227,7 +229,7 @@ def test_login_with_password(client: Client, maebashi: Municipality, resident: U
 def test_administrator_sets_verification_validity(
     maebashi: Municipality, kamakura: Municipality, admin: User
 ) -> None:
-    client = client_for(admin)
+    client = logged_in(admin)
     assert client.get("/m/maebashi/staff/settings/").status_code == 200
     response = client.post("/m/maebashi/staff/settings/", {"verification_valid_days": "730"})
     assert response.status_code == 302
@@ -247,7 +249,7 @@ def test_administrator_sets_verification_validity(
         == 403
     )
     moderator = staff(maebashi, Role.MODERATOR)
-    assert client_for(moderator).get("/m/maebashi/staff/settings/").status_code == 403
+    assert logged_in(moderator).get("/m/maebashi/staff/settings/").status_code == 403
 
 
 def test_the_api_on_a_municipality_host_serves_that_municipality_only(

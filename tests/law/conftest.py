@@ -2,24 +2,16 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
-
 from identity.keys import PersonFacts
 from identity.models import Municipality, Role, User
 from proposals import services
-from proposals.models import Proposal, ProposalType
+from proposals.models import Collector, Proposal, ProposalType
 from tests.factories import (
-    MunicipalityFactory,
     ProposalFactory,
     ProposalTypeFactory,
     staff,
     verified,
 )
-
-
-@pytest.fixture
-def town(db: None) -> Municipality:
-    return MunicipalityFactory(slug="maebashi", name="前橋市", name_en="Maebashi", code="102016")
 
 
 def demand_type(town: Municipality, **fields: object) -> ProposalType:
@@ -65,3 +57,16 @@ def collecting_demand(town: Municipality, **fields: object) -> Proposal:
 def resident_facts(user: User) -> PersonFacts:
     """What the clerk reads off a sheet for a resident made by `verified`."""
     return PersonFacts(f"住民 {user.pk}", date(1980, 4, 1), f"大手町{user.pk}-1")
+
+
+def appoint(
+    proposal: Proposal, name: str = "受任 一郎", address: str = "前橋市大手町1-1"
+) -> Collector:
+    """The representative appoints a collector."""
+    return services.collector_appoint(
+        actor=proposal.author,
+        municipality=proposal.municipality,
+        proposal_id=proposal.pk,
+        name=name,
+        address=address,
+    )

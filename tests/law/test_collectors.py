@@ -16,6 +16,7 @@ from proposals import services
 from proposals.models import Collector, Proposal, Signature, Status
 from tests.factories import ProposalFactory, ProposalTypeFactory, staff, verified
 from tests.law.conftest import (
+    appoint,
     certified_demand,
     collecting_demand,
     demand_type,
@@ -41,16 +42,6 @@ def _paper(town: Municipality, proposal: Proposal, **fields: object) -> services
         municipality=town,
         proposal_id=proposal.pk,
         entry=services.OfflineSignature(**values),
-    )
-
-
-def _appoint(proposal: Proposal, name: str = "受任 一郎") -> Collector:
-    return services.collector_appoint(
-        actor=proposal.author,
-        municipality=proposal.municipality,
-        proposal_id=proposal.pk,
-        name=name,
-        address="前橋市大手町1-1",
     )
 
 
@@ -89,7 +80,7 @@ def test_an_ordinance_proposal_has_no_certificate(town: Municipality) -> None:
 def test_the_representative_appoints_and_revokes_collectors(town: Municipality) -> None:
     uncertified = ProposalFactory(type=demand_type(town), author=verified(town))
     with pytest.raises(Conflict) as error:
-        _appoint(uncertified)
+        appoint(uncertified)
     assert error.value.code == "no_certificate"
     proposal = certified_demand(town)
     with pytest.raises(PermissionDenied):
@@ -100,13 +91,13 @@ def test_the_representative_appoints_and_revokes_collectors(town: Municipality) 
             name="他人",
             address="前橋市",
         )
-    first, second = _appoint(proposal), _appoint(proposal, "受任 二郎")
+    first, second = appoint(proposal), appoint(proposal, "受任 二郎")
     assert (first.number, second.number) == (1, 2)
     with pytest.raises(Conflict) as twice:
-        _appoint(proposal)
+        appoint(proposal)
     assert twice.value.code == "already_appointed"
     with pytest.raises(InvalidInput):
-        _appoint(proposal, "   ")
+        appoint(proposal, "   ")
     assert Collector.objects.filter(proposal=proposal).count() == 2
     revoked = services.collector_revoke(
         actor=proposal.author, municipality=town, proposal_id=proposal.pk, collector_id=first.pk
@@ -116,7 +107,7 @@ def test_the_representative_appoints_and_revokes_collectors(town: Municipality) 
         services.collector_revoke(
             actor=proposal.author, municipality=town, proposal_id=proposal.pk, collector_id=first.pk
         )
-    assert _appoint(proposal).number == 3  # appointed again, under a new number
+    assert appoint(proposal).number == 3  # appointed again, under a new number
     actions = set(
         AuditEntry.objects.filter(action__startswith="proposal.collector_").values_list(
             "action", flat=True
@@ -132,8 +123,8 @@ def test_a_paper_row_counts_only_from_a_collectors_sheet(town: Municipality) -> 
     assert missing.value.code == "collector_required"
     other = collecting_demand(town)
     with pytest.raises(NotFound):
-        _paper(town, proposal, collector_id=_appoint(other).pk)
-    collector = _appoint(proposal)
+        _paper(town, proposal, collector_id=appoint(other).pk)
+    collector = appoint(proposal)
     result = _paper(town, proposal, collector_id=collector.pk, sheet="1-7", row=3)
     signature = Signature.objects.get(pk=result.signature.pk)
     assert (signature.sheet, signature.sheet_row, signature.collector_id) == (
@@ -156,7 +147,7 @@ def test_a_paper_row_counts_only_from_a_collectors_sheet(town: Municipality) -> 
 
 def test_a_revoked_collectors_later_rows_are_refused(town: Municipality) -> None:
     proposal = collecting_demand(town)
-    collector = _appoint(proposal)
+    collector = appoint(proposal)
     Collector.objects.filter(pk=collector.pk).update(
         appointed_at=timezone.now() - timedelta(days=3),
         revoked_at=timezone.now() - timedelta(days=1),
@@ -177,7 +168,7 @@ def test_rows_are_entered_during_the_check_until_the_count_is_published(
     town: Municipality,
 ) -> None:
     proposal = collecting_demand(town)
-    collector = _appoint(proposal)
+    collector = appoint(proposal)
     Collector.objects.filter(pk=collector.pk).update(
         appointed_at=timezone.now() - timedelta(days=40)
     )
@@ -201,7 +192,7 @@ def test_rows_are_entered_during_the_check_until_the_count_is_published(
 
 def test_the_database_keeps_collectors_and_rows_on_paper(town: Municipality) -> None:
     proposal = collecting_demand(town)
-    collector = _appoint(proposal)
+    collector = appoint(proposal)
     signature = _paper(town, proposal, collector_id=collector.pk).signature
     with pytest.raises(IntegrityError), transaction.atomic():
         Signature.objects.filter(pk=signature.pk).update(channel="counter")

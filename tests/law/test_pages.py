@@ -11,10 +11,10 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from identity.models import Municipality, Role, User
+from identity.models import Municipality, Role
 from proposals import selectors, services
 from proposals.models import CollectionBlackout, Collector, Proposal, Signature
-from tests.factories import ProposalFactory, staff, verified
+from tests.factories import ProposalFactory, logged_in, staff, verified
 from tests.law.conftest import (
     certified_demand,
     collecting_demand,
@@ -27,12 +27,6 @@ pytestmark = pytest.mark.django_db
 
 BASE = "/m/maebashi/proposals/"
 STAFF = BASE + "staff/"
-
-
-def logged_in(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def test_the_representative_appoints_and_revokes_on_the_page(town: Municipality) -> None:
@@ -81,6 +75,8 @@ def test_the_office_issues_the_certificate_and_sees_the_collectors_list(
     assert (
         "受任者名簿" in detail and "受任 花子" in detail and "代表者証明書を交付する" not in detail
     )
+    # The office sees the list the representative keeps, without the representative's buttons.
+    assert "/revoke/" not in detail and "sheets.pdf" not in detail
 
 
 def test_the_office_enters_a_blackout_on_the_page(town: Municipality) -> None:

@@ -10,31 +10,19 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
-from identity.models import AuditEntry, Municipality, Role, User
+from identity.models import AuditEntry, Municipality, Role
 from proposals import services
 from proposals.models import Collector, Proposal
-from tests.factories import staff, verified
-from tests.law.conftest import certified_demand, collecting_demand, office
+from tests.factories import logged_in, staff, verified
+from tests.law.conftest import appoint, certified_demand, collecting_demand, office
 
 pytestmark = pytest.mark.django_db
 
 BASE = "/m/maebashi/proposals/"
 
 
-def logged_in(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def _appoint(proposal: Proposal, name: str = "受任 一郎") -> Collector:
-    return services.collector_appoint(
-        actor=proposal.author,
-        municipality=proposal.municipality,
-        proposal_id=proposal.pk,
-        name=name,
-        address="前橋市大手町二丁目12番1号",
-    )
+# A full-length address, so the sheet's layout is tried with one.
+ADDRESS = "前橋市大手町二丁目12番1号"
 
 
 def _poppler(tool: str, *args: str) -> str:
@@ -61,8 +49,8 @@ def test_the_sheet_has_the_statutory_layout_in_its_text_layer(
     town: Municipality, tmp_path: Path
 ) -> None:
     proposal = collecting_demand(town)
-    _appoint(proposal)
-    collector = _appoint(proposal, "受任 二郎")  # collector no. 2
+    appoint(proposal, address=ADDRESS)
+    collector = appoint(proposal, "受任 二郎", ADDRESS)  # collector no. 2
     pdf = _pdf(logged_in(proposal.author), proposal, collector, 2, tmp_path)
     assert "Pages:           2" in _poppler("pdfinfo", str(pdf))  # one page per sheet
     text = _poppler("pdftotext", "-layout", "-f", "1", "-l", "1", str(pdf), "-")
@@ -114,7 +102,7 @@ def test_only_the_representative_and_the_office_print_and_only_in_time(
     town: Municipality, tmp_path: Path
 ) -> None:
     proposal = certified_demand(town)
-    collector = _appoint(proposal)
+    collector = appoint(proposal, address=ADDRESS)
     url = f"{BASE}{proposal.pk}/sheets.pdf"
     query = {"collector": collector.pk, "sheets": 1}
     other = logged_in(verified(town)).get(url, query)

@@ -2,17 +2,11 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
 from django.test import Client
 
 from identity.keys import PersonFacts
-from identity.models import Municipality, User
-from tests.factories import PASSWORD, MunicipalityFactory
-
-
-@pytest.fixture
-def town(db: None) -> Municipality:
-    return MunicipalityFactory(slug="maebashi", name="前橋市", name_en="Maebashi", code="102016")
+from identity.models import User
+from tests.factories import PASSWORD
 
 
 def facts_of(user: User) -> PersonFacts:

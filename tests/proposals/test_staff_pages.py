@@ -32,6 +32,7 @@ from tests.factories import (
     ProposalFactory,
     ProposalTypeFactory,
     UserFactory,
+    logged_in,
     staff,
     verified,
 )
@@ -40,12 +41,6 @@ pytestmark = pytest.mark.django_db
 
 BASE = "/m/maebashi/proposals/"
 STAFF = f"{BASE}staff/"
-
-
-def logged_in(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def audit_count(action: str) -> int:

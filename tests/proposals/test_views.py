@@ -15,16 +15,11 @@ from tests.factories import (
     ProposalFactory,
     ProposalTypeFactory,
     UserFactory,
+    logged_in,
     verified,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def logged_in(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def _file(town: Municipality, author: User, title: str, body: str) -> Proposal:

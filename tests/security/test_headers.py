@@ -7,18 +7,17 @@ import re
 from pathlib import Path
 from typing import Any
 
-import pytest
 from django.test import Client
 
-from identity.models import Municipality, Role, User
+from identity.models import Municipality, Role
 from proposals import services
 from proposals.models import Proposal, Status
 from tests.factories import (
     ElectionFactory,
-    MunicipalityFactory,
     ProposalFactory,
     ProposalTypeFactory,
     UserFactory,
+    logged_in,
     session_token,
     staff,
     verified,
@@ -66,17 +65,6 @@ def test_the_scan_finds_what_it_looks_for() -> None:
 
 
 # Headers on every kind of page ------------------------------------------------------------------
-
-
-@pytest.fixture
-def town(db: None) -> Municipality:
-    return MunicipalityFactory(slug="maebashi", name="前橋市", name_en="Maebashi", code="102016")
-
-
-def logged_in(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def _certifying(town: Municipality) -> Proposal:

@@ -6,32 +6,21 @@ config/settings/base.py (the test settings turn them off; these tests turn them 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
-from config.settings import base
 from identity.models import User
 from identity.totp import totp_code
 from tests.factories import PASSWORD, UserFactory, enable_totp
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("production_rate_limits")]
 
 LOGIN = "/accounts/login/"
 MFA = "/accounts/2fa/authenticate/"
 ATTACKER = "203.0.113.66"
 OWNER = "198.51.100.7"
-
-
-@pytest.fixture(autouse=True)
-def limits(settings: Any) -> Iterator[None]:
-    settings.ACCOUNT_RATE_LIMITS = base.ACCOUNT_RATE_LIMITS
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def from_address(address: str) -> Client:

@@ -5,27 +5,17 @@ window of the limits behind the URL that answered."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from asgiref.sync import async_to_sync
-from django.core.cache import cache
 from django.test import Client
 
 from config.settings import base
 from tests.asgi import api_headers, asgi_call
 from tests.factories import UserFactory
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def limits(settings: Any) -> Iterator[None]:
-    settings.ACCOUNT_RATE_LIMITS = base.ACCOUNT_RATE_LIMITS
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("production_rate_limits")]
 
 
 def test_password_reset_page_429_says_retry_after() -> None:

@@ -13,7 +13,7 @@ from django.test import TestCase
 from django.utils import timezone
 
 from identity.models import Municipality, Role, User
-from tests.factories import ElectionFactory, MunicipalityFactory, UserFactory, staff, verified
+from tests.factories import ElectionFactory, UserFactory, staff, verified
 from voting import services
 from voting.election import ElectionContext, TrusteeKey, encrypt_ballot, generate_key
 from voting.election.rng import TestStream
@@ -106,11 +106,6 @@ def randomness_of(
             rng.draw()
         out.append({"question": q.id, "randomness": rhos})
     return out
-
-
-@pytest.fixture
-def town(db: None) -> Municipality:
-    return MunicipalityFactory(slug="maebashi", name="前橋市", name_en="Maebashi", code="102016")
 
 
 @pytest.fixture

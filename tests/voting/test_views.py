@@ -294,6 +294,9 @@ def test_ineligible_are_told_why(scenario: Scenario) -> None:
     assert 'data-reason="not_on_roll"' in text(outsider)
     detail = text(logged_in(teen, "en").get(f"{BASE}{scenario.election.pk}/"))
     assert 'data-reason="under_age"' in detail and "data-vote-link" not in detail
+    # The voting page and the election's page say the refusal the same way (one partial).
+    assert "You cannot vote in this election." in text(refused)
+    assert "You cannot vote in this election." in detail
     assert anonymous().get(path).status_code == 302  # to the sign-in page
 
 

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.utils import timezone
+
 from identity.keys import PersonFacts
 from identity.models import Municipality, Role, User
 from proposals import services
@@ -69,4 +71,22 @@ def appoint(
         proposal_id=proposal.pk,
         name=name,
         address=address,
+    )
+
+
+def paper_row(town: Municipality, proposal: Proposal, **fields: object) -> services.SignatureResult:
+    """A counter clerk enters one paper row (sheet 1-1, row 1, signed today unless told)."""
+    values: dict[str, object] = {
+        "person": resident_facts(verified(town)),
+        "channel": "paper",
+        "sheet": "1-1",
+        "row": 1,
+        "written_on": timezone.localdate(),
+    }
+    values.update(fields)
+    return services.signature_add_offline(
+        actor=staff(town, Role.COUNTER_CLERK),
+        municipality=town,
+        proposal_id=proposal.pk,
+        entry=services.OfflineSignature(**values),
     )

@@ -21,28 +21,10 @@ from tests.law.conftest import (
     collecting_demand,
     demand_type,
     office,
-    resident_facts,
+    paper_row,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def _paper(town: Municipality, proposal: Proposal, **fields: object) -> services.SignatureResult:
-    clerk = staff(town, Role.COUNTER_CLERK)
-    values: dict[str, object] = {
-        "person": resident_facts(verified(town)),
-        "channel": "paper",
-        "sheet": "1-1",
-        "row": 1,
-        "written_on": timezone.localdate(),
-    }
-    values.update(fields)
-    return services.signature_add_offline(
-        actor=clerk,
-        municipality=town,
-        proposal_id=proposal.pk,
-        entry=services.OfflineSignature(**values),
-    )
 
 
 def test_only_the_election_office_issues_the_certificate_once(town: Municipality) -> None:
@@ -119,13 +101,13 @@ def test_the_representative_appoints_and_revokes_collectors(town: Municipality) 
 def test_a_paper_row_counts_only_from_a_collectors_sheet(town: Municipality) -> None:
     proposal = collecting_demand(town)
     with pytest.raises(InvalidInput) as missing:
-        _paper(town, proposal)
+        paper_row(town, proposal)
     assert missing.value.code == "collector_required"
     other = collecting_demand(town)
     with pytest.raises(NotFound):
-        _paper(town, proposal, collector_id=appoint(other).pk)
+        paper_row(town, proposal, collector_id=appoint(other).pk)
     collector = appoint(proposal)
-    result = _paper(town, proposal, collector_id=collector.pk, sheet="1-7", row=3)
+    result = paper_row(town, proposal, collector_id=collector.pk, sheet="1-7", row=3)
     signature = Signature.objects.get(pk=result.signature.pk)
     assert (signature.sheet, signature.sheet_row, signature.collector_id) == (
         "1-7",
@@ -134,13 +116,13 @@ def test_a_paper_row_counts_only_from_a_collectors_sheet(town: Municipality) -> 
     )
     assert signature.written_on == timezone.localdate()
     with pytest.raises(Conflict) as same_row:
-        _paper(town, proposal, collector_id=collector.pk, sheet="1-7", row=3)
+        paper_row(town, proposal, collector_id=collector.pk, sheet="1-7", row=3)
     assert same_row.value.code == "row_entered"
     with pytest.raises(Conflict) as not_theirs:  # sheet 2-1 belongs to collector no. 2
-        _paper(town, proposal, collector_id=collector.pk, sheet="2-1", row=1)
+        paper_row(town, proposal, collector_id=collector.pk, sheet="2-1", row=1)
     assert not_theirs.value.code == "sheet_not_collectors"
     with pytest.raises(InvalidInput) as no_row:
-        _paper(town, proposal, collector_id=collector.pk, row=None)
+        paper_row(town, proposal, collector_id=collector.pk, row=None)
     assert no_row.value.code == "row_required"
     assert Signature.objects.filter(proposal=proposal).count() == 1
 
@@ -158,10 +140,12 @@ def test_a_revoked_collectors_later_rows_are_refused(town: Municipality) -> None
     proposal.refresh_from_db()
     today = timezone.localdate()
     with pytest.raises(Conflict) as error:
-        _paper(town, proposal, collector_id=collector.pk, written_on=today)
+        paper_row(town, proposal, collector_id=collector.pk, written_on=today)
     assert error.value.code == "collector_not_appointed"
     # A row gathered while the appointment held still counts.
-    assert _paper(town, proposal, collector_id=collector.pk, written_on=today - timedelta(1)).count
+    assert paper_row(
+        town, proposal, collector_id=collector.pk, written_on=today - timedelta(1)
+    ).count
 
 
 def test_rows_are_entered_during_the_check_until_the_count_is_published(
@@ -181,19 +165,19 @@ def test_rows_are_entered_during_the_check_until_the_count_is_published(
     # Below the goal, yet it goes to the election office: the sheets are still to be entered.
     assert proposal.status == Status.CERTIFICATION and proposal.signature_count == 0
     in_period = timezone.localdate() - timedelta(days=2)
-    assert _paper(town, proposal, collector_id=collector.pk, written_on=in_period).count == 1
+    assert paper_row(town, proposal, collector_id=collector.pk, written_on=in_period).count == 1
     with pytest.raises(Conflict) as late:  # dated after the period
-        _paper(town, proposal, collector_id=collector.pk, row=2)
+        paper_row(town, proposal, collector_id=collector.pk, row=2)
     assert late.value.code == "outside_period"
     services.certification_publish(actor=office(town), municipality=town, proposal_id=proposal.pk)
     with pytest.raises(Gone):
-        _paper(town, proposal, collector_id=collector.pk, row=3, written_on=in_period)
+        paper_row(town, proposal, collector_id=collector.pk, row=3, written_on=in_period)
 
 
-def test_the_database_keeps_collectors_and_rows_on_paper(town: Municipality) -> None:
+def test_the_database_keeps_collectors_and_rows_onpaper_row(town: Municipality) -> None:
     proposal = collecting_demand(town)
     collector = appoint(proposal)
-    signature = _paper(town, proposal, collector_id=collector.pk).signature
+    signature = paper_row(town, proposal, collector_id=collector.pk).signature
     with pytest.raises(IntegrityError), transaction.atomic():
         Signature.objects.filter(pk=signature.pk).update(channel="counter")
     with pytest.raises(IntegrityError), transaction.atomic():

@@ -20,7 +20,7 @@ from tests.law.conftest import (
     collecting_demand,
     demand_type,
     office,
-    resident_facts,
+    paper_row,
 )
 
 pytestmark = pytest.mark.django_db
@@ -176,20 +176,7 @@ def test_the_office_traces_a_paper_row_to_its_sheet_row_and_collector(town: Muni
         name="受任 三郎",
         address="町",
     )
-    resident = verified(town)
-    services.signature_add_offline(
-        actor=staff(town, Role.COUNTER_CLERK),
-        municipality=town,
-        proposal_id=proposal.pk,
-        entry=services.OfflineSignature(
-            resident_facts(resident),
-            "paper",
-            "1-3",
-            row=7,
-            collector_id=collector.pk,
-            written_on=timezone.localdate(),
-        ),
-    )
+    paper_row(town, proposal, sheet="1-3", row=7, collector_id=collector.pk)
     page = logged_in(office(town)).get(f"{STAFF}certification/{proposal.pk}/").content.decode()
     assert "1-3 7行目" in page and "受任者1番 受任 三郎" in page
 
@@ -215,20 +202,7 @@ def test_a_paper_row_entered_during_the_check_counts_on_the_day_it_was_signed(
     assert services.collections_close_due() == 1
     proposal.refresh_from_db()
     signed_on = timezone.localdate() - timedelta(days=30)
-    resident = verified(town)
-    services.signature_add_offline(
-        actor=staff(town, Role.COUNTER_CLERK),
-        municipality=town,
-        proposal_id=proposal.pk,
-        entry=services.OfflineSignature(
-            resident_facts(resident),
-            "paper",
-            "1-1",
-            row=1,
-            collector_id=collector.pk,
-            written_on=signed_on,
-        ),
-    )
+    paper_row(town, proposal, collector_id=collector.pk, written_on=signed_on)
     daily = selectors.daily_signatures(proposal)
     assert [(day, n) for day, n, _total in daily if n] == [(signed_on, 1)]
     assert daily[-1][0] == proposal.last_signing_day() and daily[-1][2] == 1
